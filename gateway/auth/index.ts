@@ -1,0 +1,189 @@
+// Verifying the JWTs that reach Graft (admin API now, /graphql with the policy work)
+// and the development issuer that `npm start` and `graft token` sign with.
+//
+// jose accepts any `iss`/`aud` unless told and a token without `exp` unless
+// `requiredClaims` names it (DESIGN.md, reference facts): all three are always set here,
+// and the accepted algorithms are pinned.
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  SignJWT,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { GraftError, GraftErrorCode } from '../errors/index.js';
+
+/** Who is calling, after the token was verified. */
+export interface Principal {
+  subject: string;
+  scopes: ReadonlySet<string>;
+  tenant: string | undefined;
+  claims: JWTPayload;
+}
+
+export const ANONYMOUS: Principal = Object.freeze({
+  subject: 'anonymous',
+  scopes: new Set<string>(),
+  tenant: undefined,
+  claims: {},
+});
+
+export interface TokenVerifierOptions {
+  issuer: string;
+  audience: string;
+  /** Accepted `alg` values; `none` and HMAC are never accepted with asymmetric keys. */
+  algorithms: string[];
+  /** Either a JWKS URL (cached by jose, refreshed on an unknown kid) ... */
+  jwksUrl?: string;
+  /** ... or a set of public keys. */
+  jwks?: JSONWebKeySet;
+  clockToleranceSeconds: number;
+  /** Tokens longer than this are refused before any parsing. */
+  maxTokenBytes?: number;
+}
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+const FORBIDDEN_ALGORITHMS = new Set(['none', 'HS256', 'HS384', 'HS512']);
+
+/** Scopes come as an OAuth `scope` string (space separated) or an `scp` array. */
+export function scopesOf(claims: JWTPayload): Set<string> {
+  const scopes = new Set<string>();
+  const scope = claims['scope'];
+  if (typeof scope === 'string') for (const s of scope.split(' ')) if (s) scopes.add(s);
+  const scp = claims['scp'];
+  if (Array.isArray(scp)) for (const s of scp) if (typeof s === 'string' && s) scopes.add(s);
+  return scopes;
+}
+
+function unauthenticated(message: string, cause?: unknown): GraftError {
+  return new GraftError(GraftErrorCode.UNAUTHENTICATED, message, { cause });
+}
+
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const algorithms = options.algorithms.filter((a) => !FORBIDDEN_ALGORITHMS.has(a));
+  if (algorithms.length === 0) throw new Error('createTokenVerifier: no acceptable algorithm configured');
+  let keys: JWTVerifyGetKey;
+  if (options.jwksUrl) keys = createRemoteJWKSet(new URL(options.jwksUrl));
+  else if (options.jwks) keys = createLocalJWKSet(options.jwks);
+  else throw new Error('createTokenVerifier: configure jwksUrl or jwks');
+  const maxTokenBytes = options.maxTokenBytes ?? 8192;
+
+  return async (token) => {
+    if (token.length > maxTokenBytes) throw unauthenticated(`The token is longer than ${maxTokenBytes} bytes.`);
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch (cause) {
+      throw unauthenticated('The bearer token is not a JWT. Send "Authorization: Bearer <JWT>".', cause);
+    }
+    // Keys are only ever taken from configuration, never from the token itself.
+    if (header.jwk !== undefined || header.jku !== undefined || header.x5u !== undefined) {
+      throw unauthenticated('Tokens that carry their own key (jwk, jku or x5u header) are refused.');
+    }
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: options.clockToleranceSeconds,
+      });
+      return {
+        subject: payload.sub ?? 'unknown',
+        scopes: scopesOf(payload),
+        tenant: typeof payload['tenant'] === 'string' ? payload['tenant'] : undefined,
+        claims: payload,
+      };
+    } catch (cause) {
+      if (cause instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired: get a new one.', cause);
+      if (cause instanceof joseErrors.JWTClaimValidationFailed) {
+        throw unauthenticated(`The token was refused: claim "${cause.claim}" ${cause.reason === 'check_failed' ? 'is not accepted' : 'is missing'}.`, cause);
+      }
+      throw unauthenticated('The token was refused: its signature, algorithm or key is not accepted.', cause);
+    }
+  };
+}
+
+/** Reads `Authorization: Bearer <token>`; undefined when there is no such header. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match?.[1]) throw unauthenticated('The Authorization header must be "Bearer <JWT>".');
+  return match[1];
+}
+
+// ---------------------------------------------------------------------------
+// The development issuer: an Ed25519 key created on first start in the data dir.
+
+export const DEV_ISSUER = 'graft-dev';
+export const DEV_AUDIENCE = 'graft';
+const DEV_ALGORITHM = 'EdDSA';
+
+export interface DevIssuer {
+  issuer: string;
+  audience: string;
+  kid: string;
+  privateKey: CryptoKey;
+  jwks: JSONWebKeySet;
+}
+
+export async function loadOrCreateDevIssuer(dataDir: string): Promise<DevIssuer> {
+  const file = join(dataDir, 'dev-issuer.jwk.json');
+  let privateJwk: JWK;
+  try {
+    privateJwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
+  } catch {
+    const { privateKey } = await generateKeyPair(DEV_ALGORITHM, { crv: 'Ed25519', extractable: true });
+    privateJwk = { ...(await exportJWK(privateKey)), kid: `dev-${Date.now().toString(36)}`, alg: DEV_ALGORITHM };
+    await mkdir(dirname(file), { recursive: true });
+    // wx: two processes starting at once must not overwrite each other's key.
+    try {
+      await writeFile(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+    } catch {
+      privateJwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
+    }
+    await chmod(file, 0o600);
+  }
+  const { d: _private, ...publicJwk } = privateJwk;
+  const privateKey = (await importJWK(privateJwk, DEV_ALGORITHM)) as CryptoKey;
+  return {
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    kid: privateJwk.kid ?? 'dev',
+    privateKey,
+    jwks: { keys: [{ ...publicJwk, use: 'sig' }] },
+  };
+}
+
+export interface DevTokenInput {
+  subject: string;
+  scopes: string[];
+  tenant?: string;
+  ttlSeconds?: number;
+}
+
+export async function signDevToken(issuer: DevIssuer, input: DevTokenInput): Promise<string> {
+  const jwt = new SignJWT({
+    scope: input.scopes.join(' '),
+    ...(input.tenant ? { tenant: input.tenant } : {}),
+  })
+    .setProtectedHeader({ alg: DEV_ALGORITHM, kid: issuer.kid, typ: 'JWT' })
+    .setIssuer(issuer.issuer)
+    .setAudience(issuer.audience)
+    .setSubject(input.subject)
+    .setIssuedAt()
+    .setExpirationTime(`${input.ttlSeconds ?? 3600}s`);
+  return jwt.sign(issuer.privateKey);
+}

@@ -1,0 +1,113 @@
+// Gateway configuration, in one validated place. Sources: environment variables
+// (documented in the README), then explicit overrides from code (tests, the CLI).
+import { resolve } from 'node:path';
+
+export type GraftMode = 'development' | 'production';
+
+export interface AuthConfig {
+  /** Expected `iss`. In development defaults to the dev issuer. */
+  issuer: string | undefined;
+  /** Expected `aud`. */
+  audience: string;
+  jwksUrl: string | undefined;
+  jwksFile: string | undefined;
+  algorithms: string[];
+  clockToleranceSeconds: number;
+}
+
+export interface GraftConfig {
+  mode: GraftMode;
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: string;
+  auth: AuthConfig;
+  upstream: {
+    /** Fetch timeout when the manifest names none. */
+    defaultTimeoutMs: number;
+    /** Ceiling for any manifest's timeoutMs. */
+    maxTimeoutMs: number;
+  };
+  admin: {
+    /** Largest admin request body (a manifest plus its SDL). */
+    bodyLimitBytes: number;
+  };
+  /** Largest /graphql request body. */
+  graphqlBodyLimitBytes: number;
+}
+
+export type ConfigOverrides = {
+  [K in keyof GraftConfig]?: GraftConfig[K] extends object ? Partial<GraftConfig[K]> : GraftConfig[K];
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}; got "${raw}".`);
+  }
+  return value;
+}
+
+function list(raw: string | undefined, fallback: string[]): string[] {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  return raw.split(/[\s,]+/).filter(Boolean);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): GraftConfig {
+  const mode: GraftMode = env['NODE_ENV'] === 'production' ? 'production' : 'development';
+  const config: GraftConfig = {
+    mode,
+    host: env['HOST'] || '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    dataDir: resolve(env['GRAFT_DATA_DIR'] || '.graft'),
+    logLevel: env['GRAFT_LOG_LEVEL'] || (mode === 'production' ? 'info' : 'info'),
+    auth: {
+      issuer: env['GRAFT_JWT_ISSUER'] || undefined,
+      audience: env['GRAFT_JWT_AUDIENCE'] || 'graft',
+      jwksUrl: env['GRAFT_JWKS_URL'] || undefined,
+      jwksFile: env['GRAFT_JWKS_FILE'] || undefined,
+      algorithms: list(env['GRAFT_JWT_ALGORITHMS'], ['EdDSA', 'ES256', 'RS256']),
+      clockToleranceSeconds: integer(env, 'GRAFT_JWT_CLOCK_TOLERANCE_S', 30, 0, 300),
+    },
+    upstream: {
+      defaultTimeoutMs: integer(env, 'GRAFT_UPSTREAM_TIMEOUT_MS', 5000, 1, 120_000),
+      maxTimeoutMs: integer(env, 'GRAFT_UPSTREAM_MAX_TIMEOUT_MS', 30_000, 1, 120_000),
+    },
+    admin: { bodyLimitBytes: integer(env, 'GRAFT_ADMIN_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024) },
+    graphqlBodyLimitBytes: integer(env, 'GRAFT_GRAPHQL_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
+  };
+  const merged: GraftConfig = {
+    ...config,
+    ...overrides,
+    auth: { ...config.auth, ...overrides.auth },
+    upstream: { ...config.upstream, ...overrides.upstream },
+    admin: { ...config.admin, ...overrides.admin },
+  } as GraftConfig;
+  validate(merged);
+  return merged;
+}
+
+function validate(config: GraftConfig): void {
+  const { auth } = config;
+  if (config.mode === 'production') {
+    if (!auth.issuer) throw new ConfigError('GRAFT_JWT_ISSUER is required when NODE_ENV=production.');
+    if (!auth.jwksUrl && !auth.jwksFile) {
+      throw new ConfigError('Set GRAFT_JWKS_URL or GRAFT_JWKS_FILE when NODE_ENV=production (the dev issuer is for development only).');
+    }
+  }
+  if (auth.jwksUrl && !/^https?:\/\//.test(auth.jwksUrl)) throw new ConfigError('GRAFT_JWKS_URL must be an http(s) URL.');
+  for (const alg of auth.algorithms) {
+    if (alg === 'none' || alg.startsWith('HS')) {
+      throw new ConfigError(`GRAFT_JWT_ALGORITHMS may not contain "${alg}": Graft verifies asymmetric signatures only.`);
+    }
+  }
+  if (config.upstream.defaultTimeoutMs > config.upstream.maxTimeoutMs) {
+    throw new ConfigError('GRAFT_UPSTREAM_TIMEOUT_MS cannot exceed GRAFT_UPSTREAM_MAX_TIMEOUT_MS.');
+  }
+}

@@ -1,0 +1,177 @@
+// GraftGateway: the GatewayInterface Apollo Server talks to (DESIGN.md, "where the
+// hooks go"). Each supergraph becomes an immutable snapshot with its own ApolloGateway
+// (static SDL, its own query planner). A request is executed by the snapshot whose API
+// schema Apollo Server validated it against (`requestContext.schema`), so a swap in the
+// middle of a request can never plan an operation against a schema it was not validated
+// for. A superseded snapshot is stopped once its last in-flight request finishes.
+import { ApolloGateway } from '@apollo/gateway';
+import type {
+  GatewayExecutor,
+  GatewayInterface,
+  GatewayLoadResult,
+  GatewaySchemaLoadOrUpdateCallback,
+  GatewayUnsubscriber,
+} from '@apollo/server-gateway-interface';
+import type { GraphQLSchema } from 'graphql';
+import type { Agent } from 'undici';
+import { ExtensionDataSource, type ExtensionRuntimeTable, type UpstreamOptions } from '../upstream/index.js';
+
+export interface GatewayLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface SupergraphSnapshot {
+  /** Registry id of the supergraph; set when the snapshot is activated. */
+  readonly id: number | undefined;
+  readonly hash: string;
+  readonly supergraphSdl: string;
+  readonly apiSchema: GraphQLSchema;
+  readonly loadedAt: Date;
+}
+
+interface LiveSnapshot extends SupergraphSnapshot {
+  id: number | undefined;
+  readonly gateway: ApolloGateway;
+  readonly executor: GatewayExecutor;
+  inFlight: number;
+  superseded: boolean;
+}
+
+export interface GraftGatewayOptions {
+  runtime: ExtensionRuntimeTable;
+  agent: Agent;
+  upstream: UpstreamOptions;
+  logger: GatewayLogger;
+}
+
+export class GraftGateway implements GatewayInterface {
+  readonly #options: GraftGatewayOptions;
+  readonly #listeners = new Set<GraphQLSchemaListener>();
+  readonly #bySchema = new WeakMap<GraphQLSchema, LiveSnapshot>();
+  /** Data sources outlive snapshots so that keep-alive pools survive swaps. */
+  readonly #dataSources = new Map<string, ExtensionDataSource>();
+  #current: LiveSnapshot | undefined;
+  #stopped = false;
+
+  constructor(options: GraftGatewayOptions) {
+    this.#options = options;
+  }
+
+  get current(): SupergraphSnapshot | undefined {
+    return this.#current;
+  }
+
+  /**
+   * Builds everything needed to serve a supergraph without serving it yet: if the
+   * gateway cannot load it, this throws and nothing changes.
+   */
+  async prepare(supergraph: { hash: string; sdl: string }): Promise<SupergraphSnapshot> {
+    const gateway = new ApolloGateway({
+      supergraphSdl: supergraph.sdl,
+      logger: this.#options.logger,
+      buildService: ({ name, url }) => this.#dataSource(name, url ?? ''),
+    });
+    let apiSchema: GraphQLSchema | undefined;
+    const unsubscribe = gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
+      apiSchema = schema;
+    });
+    const { executor } = await gateway.load();
+    unsubscribe();
+    if (!apiSchema || !executor) throw new Error('ApolloGateway loaded without a schema');
+    const snapshot: LiveSnapshot = {
+      id: undefined,
+      hash: supergraph.hash,
+      supergraphSdl: supergraph.sdl,
+      apiSchema,
+      loadedAt: new Date(),
+      gateway,
+      executor,
+      inFlight: 0,
+      superseded: false,
+    };
+    this.#bySchema.set(apiSchema, snapshot);
+    return snapshot;
+  }
+
+  /** Serves a prepared snapshot from the next request on. In-flight requests finish on theirs. */
+  activate(prepared: SupergraphSnapshot, id: number): void {
+    const snapshot = this.#bySchema.get(prepared.apiSchema);
+    if (!snapshot) throw new Error('activate() takes a snapshot returned by prepare()');
+    snapshot.id = id;
+    const previous = this.#current;
+    this.#current = snapshot;
+    for (const listener of this.#listeners) {
+      listener({ apiSchema: snapshot.apiSchema, coreSupergraphSdl: snapshot.supergraphSdl });
+    }
+    if (previous && previous !== snapshot) {
+      previous.superseded = true;
+      this.#maybeStop(previous);
+    }
+  }
+
+  /** Drops a prepared snapshot that will not be activated (e.g. its publish failed to store). */
+  async discard(prepared: SupergraphSnapshot): Promise<void> {
+    const snapshot = this.#bySchema.get(prepared.apiSchema);
+    if (snapshot && snapshot !== this.#current) await snapshot.gateway.stop();
+  }
+
+  // --- GatewayInterface -------------------------------------------------------
+
+  async load(): Promise<GatewayLoadResult> {
+    if (!this.#current) throw new Error('GraftGateway.load() before any supergraph was activated');
+    const current = this.#current;
+    for (const listener of this.#listeners) {
+      listener({ apiSchema: current.apiSchema, coreSupergraphSdl: current.supergraphSdl });
+    }
+    return { executor: this.#execute };
+  }
+
+  onSchemaLoadOrUpdate(callback: GatewaySchemaLoadOrUpdateCallback): GatewayUnsubscriber {
+    this.#listeners.add(callback);
+    return () => this.#listeners.delete(callback);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const current = this.#current;
+    this.#current = undefined;
+    if (current) await current.gateway.stop();
+  }
+
+  // ---------------------------------------------------------------------------
+
+  readonly #execute: GatewayExecutor = async (requestContext) => {
+    const snapshot = this.#bySchema.get(requestContext.schema) ?? this.#current;
+    if (!snapshot) throw new Error('no supergraph is loaded');
+    snapshot.inFlight += 1;
+    try {
+      return await snapshot.executor(requestContext);
+    } finally {
+      snapshot.inFlight -= 1;
+      this.#maybeStop(snapshot);
+    }
+  };
+
+  #maybeStop(snapshot: LiveSnapshot): void {
+    if (!snapshot.superseded || snapshot.inFlight > 0) return;
+    snapshot.gateway.stop().catch((error: unknown) => {
+      this.#options.logger.warn(`stopping a superseded supergraph failed: ${String(error)}`);
+    });
+  }
+
+  #dataSource(name: string, url: string): ExtensionDataSource {
+    const key = `${name} ${url}`;
+    let dataSource = this.#dataSources.get(key);
+    if (!dataSource) {
+      dataSource = new ExtensionDataSource(name, url, this.#options.runtime, this.#options.agent, this.#options.upstream);
+      this.#dataSources.set(key, dataSource);
+    }
+    return dataSource;
+  }
+}
+
+type GraphQLSchemaListener = GatewaySchemaLoadOrUpdateCallback;

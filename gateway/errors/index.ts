@@ -1,0 +1,135 @@
+// Every error a client, an extension author or a CI pipeline can get from Graft
+// has a stable code from this enum (DESIGN.md, decision 5). Codes are part of the
+// public API: add new ones, never rename or reuse old ones.
+import { GraphQLError } from 'graphql';
+
+export enum GraftErrorCode {
+  // Request and input problems
+  BAD_REQUEST = 'BAD_REQUEST',
+  MANIFEST_INVALID = 'MANIFEST_INVALID',
+  SDL_INVALID = 'SDL_INVALID',
+  VERSION_INVALID = 'VERSION_INVALID',
+  VERSION_NOT_GREATER = 'VERSION_NOT_GREATER',
+  VERSION_EXISTS = 'VERSION_EXISTS',
+  EXTENSION_NAME_TAKEN = 'EXTENSION_NAME_TAKEN',
+  EXTENSION_NOT_FOUND = 'EXTENSION_NOT_FOUND',
+  VERSION_NOT_FOUND = 'VERSION_NOT_FOUND',
+  NAME_MISMATCH = 'NAME_MISMATCH',
+  NOT_FOUND = 'NOT_FOUND',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+
+  // Composition and the publish pipeline
+  COMPOSITION_FAILED = 'COMPOSITION_FAILED',
+  PUBLISH_REJECTED = 'PUBLISH_REJECTED',
+  NO_SUPERGRAPH = 'NO_SUPERGRAPH',
+
+  // Authentication and authorization
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  UNAUTHORIZED_FIELD_OR_TYPE = 'UNAUTHORIZED_FIELD_OR_TYPE',
+  GRANT_NOT_ALLOWED = 'GRANT_NOT_ALLOWED',
+  DEV_MODE_ONLY = 'DEV_MODE_ONLY',
+
+  // Cost and query limits
+  COST_ESTIMATED_TOO_EXPENSIVE = 'COST_ESTIMATED_TOO_EXPENSIVE',
+  COST_ACTUAL_TOO_EXPENSIVE = 'COST_ACTUAL_TOO_EXPENSIVE',
+
+  // Extensions at run time
+  EXTENSION_TIMEOUT = 'EXTENSION_TIMEOUT',
+  EXTENSION_UNAVAILABLE = 'EXTENSION_UNAVAILABLE',
+  EXTENSION_CIRCUIT_OPEN = 'EXTENSION_CIRCUIT_OPEN',
+  EXTENSION_PAUSED = 'EXTENSION_PAUSED',
+  EXTENSION_DISABLED = 'EXTENSION_DISABLED',
+  EXTENSION_BAD_RESPONSE = 'EXTENSION_BAD_RESPONSE',
+  DIRECTIVE_FAILED = 'DIRECTIVE_FAILED',
+
+  // Anything we did not foresee: never carries internals to the client.
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** HTTP status that the admin API answers with for each code. */
+export const httpStatusOf: Record<GraftErrorCode, number> = {
+  BAD_REQUEST: 400,
+  MANIFEST_INVALID: 400,
+  SDL_INVALID: 400,
+  VERSION_INVALID: 400,
+  VERSION_NOT_GREATER: 409,
+  VERSION_EXISTS: 409,
+  EXTENSION_NAME_TAKEN: 409,
+  EXTENSION_NOT_FOUND: 404,
+  VERSION_NOT_FOUND: 404,
+  NAME_MISMATCH: 400,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  COMPOSITION_FAILED: 422,
+  PUBLISH_REJECTED: 422,
+  NO_SUPERGRAPH: 503,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  UNAUTHORIZED_FIELD_OR_TYPE: 403,
+  GRANT_NOT_ALLOWED: 403,
+  DEV_MODE_ONLY: 403,
+  COST_ESTIMATED_TOO_EXPENSIVE: 400,
+  COST_ACTUAL_TOO_EXPENSIVE: 400,
+  EXTENSION_TIMEOUT: 504,
+  EXTENSION_UNAVAILABLE: 502,
+  EXTENSION_CIRCUIT_OPEN: 503,
+  EXTENSION_PAUSED: 503,
+  EXTENSION_DISABLED: 403,
+  EXTENSION_BAD_RESPONSE: 502,
+  DIRECTIVE_FAILED: 500,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+/**
+ * The one error class of Graft. `message` says what to do about it; `details`
+ * carries machine-readable specifics (composition errors, the field path, ...).
+ * `extension` names the extension at fault when there is one.
+ */
+export class GraftError extends Error {
+  readonly code: GraftErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  readonly extension: string | undefined;
+
+  constructor(
+    code: GraftErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; extension?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GraftError';
+    this.code = code;
+    this.details = options.details;
+    this.extension = options.extension;
+  }
+
+  get httpStatus(): number {
+    return httpStatusOf[this.code];
+  }
+
+  /** The JSON body the admin API answers with. Never includes a stack. */
+  toJSON(): { code: GraftErrorCode; message: string; extension?: string; details?: Record<string, unknown> } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.extension === undefined ? {} : { extension: this.extension }),
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
+  }
+
+  /** The same error as GraphQL clients see it. */
+  toGraphQLError(path?: ReadonlyArray<string | number>): GraphQLError {
+    return new GraphQLError(this.message, {
+      path,
+      extensions: {
+        code: this.code,
+        ...(this.extension === undefined ? {} : { extension: this.extension }),
+        ...this.details,
+      },
+    });
+  }
+}
+
+export function isGraftError(error: unknown): error is GraftError {
+  return error instanceof GraftError;
+}

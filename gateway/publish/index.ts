@@ -1,0 +1,191 @@
+// The publish pipeline (DESIGN.md, "Flow of one publish"): manifest → SDL → compose with
+// every active extension → store the version and its supergraph in one transaction →
+// hot swap. The admin API and the CLI's in-process bootstrap share this one
+// implementation. Publishes are serialized: two publishes never compose against the
+// same base and overwrite each other.
+import semver from 'semver';
+import { composeOrThrow, parseSubgraphSdl, supergraphHash, type SubgraphInput } from '../composition/index.js';
+import type { SupergraphSnapshot } from '../engine/index.js';
+import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { validateManifest, type ExtensionManifest } from '../manifest/index.js';
+import type {
+  ExtensionRecord,
+  ExtensionStatus,
+  ExtensionVersionRecord,
+  RegistryStore,
+  SupergraphRecord,
+} from '../registry/index.js';
+import type { ExtensionRuntimeTable } from '../upstream/index.js';
+
+/** The part of the gateway the pipeline swaps supergraphs on. */
+export interface SupergraphHost {
+  prepare(supergraph: { hash: string; sdl: string }): Promise<SupergraphSnapshot>;
+  /** Serves the snapshot; resolves once it is served (the first one also starts Apollo Server). */
+  activate(snapshot: SupergraphSnapshot, id: number): void | Promise<void>;
+  discard(snapshot: SupergraphSnapshot): Promise<void>;
+}
+
+export interface PublishResult {
+  extension: ExtensionRecord;
+  version: ExtensionVersionRecord;
+  supergraph: Pick<SupergraphRecord, 'id' | 'hash' | 'members' | 'createdAt'>;
+  hints: string[];
+}
+
+export interface RegistryServiceOptions {
+  store: RegistryStore;
+  host: SupergraphHost;
+  runtime: ExtensionRuntimeTable;
+  upstream: { defaultTimeoutMs: number; maxTimeoutMs: number };
+}
+
+export class RegistryService {
+  readonly #store: RegistryStore;
+  readonly #host: SupergraphHost;
+  readonly #runtime: ExtensionRuntimeTable;
+  readonly #upstream: RegistryServiceOptions['upstream'];
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RegistryServiceOptions) {
+    this.#store = options.store;
+    this.#host = options.host;
+    this.#runtime = options.runtime;
+    this.#upstream = options.upstream;
+  }
+
+  get store(): RegistryStore {
+    return this.#store;
+  }
+
+  /** Runs registry writes one at a time, in arrival order. */
+  #serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  timeoutFor(manifest: ExtensionManifest): number {
+    return Math.min(manifest.limits?.timeoutMs ?? this.#upstream.defaultTimeoutMs, this.#upstream.maxTimeoutMs);
+  }
+
+  /** Loads the stored supergraph into the gateway (at start). Returns false on an empty registry. */
+  async loadActive(): Promise<boolean> {
+    await this.#refreshRuntime();
+    const stored = await this.#store.getActiveSupergraph();
+    if (!stored) return false;
+    const snapshot = await this.#host.prepare({ hash: stored.hash, sdl: stored.sdl });
+    await this.#host.activate(snapshot, stored.id);
+    return true;
+  }
+
+  async register(input: { name: string; owner: string; description?: string }, actor: string): Promise<ExtensionRecord> {
+    if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(input.name)) {
+      throw new GraftError(GraftErrorCode.BAD_REQUEST, `"${input.name}" is not a valid extension name: use a DNS label (lower-case letters, digits and '-', starting with a letter).`);
+    }
+    return this.#serialize(() =>
+      this.#store.createExtension({ name: input.name, owner: input.owner, description: input.description ?? '' }, actor),
+    );
+  }
+
+  /**
+   * Publishes one version. `expectedName` is the extension named by the URL, if any.
+   * Nothing stored changes unless every step passes.
+   */
+  async publish(input: { manifest: unknown; sdl: string; expectedName?: string }, actor: string): Promise<PublishResult> {
+    const manifest = validateManifest(input.manifest);
+    const { name } = manifest;
+    if (input.expectedName !== undefined && input.expectedName !== name) {
+      throw new GraftError(
+        GraftErrorCode.NAME_MISMATCH,
+        `The manifest names extension "${name}" but the request is for "${input.expectedName}": publish it under /admin/extensions/${name}/versions.`,
+        { extension: name },
+      );
+    }
+    if (typeof input.sdl !== 'string' || input.sdl.trim() === '') {
+      throw new GraftError(GraftErrorCode.SDL_INVALID, `The SDL of extension "${name}" is empty: send the subgraph schema as "sdl".`, { extension: name });
+    }
+    parseSubgraphSdl(name, input.sdl);
+
+    return this.#serialize(async () => {
+      const extension = await this.#store.getExtension(name);
+      if (!extension) {
+        throw new GraftError(
+          GraftErrorCode.EXTENSION_NOT_FOUND,
+          `Extension "${name}" is not registered: register it first (POST /admin/extensions, or graft publish, which registers it for you).`,
+          { extension: name },
+        );
+      }
+      const latest = (await this.#store.listVersions(name))[0];
+      if (latest && !semver.gt(manifest.version, latest.version)) {
+        throw new GraftError(
+          latest.version === manifest.version ? GraftErrorCode.VERSION_EXISTS : GraftErrorCode.VERSION_NOT_GREATER,
+          `Version ${manifest.version} of "${name}" is not greater than the latest published version ${latest.version}: published versions are immutable, bump "version" in graft.json.`,
+          { extension: name, details: { latestVersion: latest.version } },
+        );
+      }
+
+      const others = await this.#activeSubgraphs(name);
+      const candidate: SubgraphInput = { name, url: manifest.subgraph.url, sdl: input.sdl };
+      const composed = composeOrThrow([...others.map((o) => o.subgraph), candidate], name);
+      const hash = supergraphHash(composed.supergraphSdl);
+
+      // Load the new supergraph in the gateway before storing it, so a version is never
+      // stored that the gateway cannot serve.
+      const snapshot = await this.#host.prepare({ hash, sdl: composed.supergraphSdl });
+      let stored: Awaited<ReturnType<RegistryStore['publishVersion']>>;
+      try {
+        stored = await this.#store.publishVersion({
+          extension: name,
+          version: manifest.version,
+          manifest,
+          sdl: input.sdl,
+          publishedBy: actor,
+          supergraph: {
+            sdl: composed.supergraphSdl,
+            apiSdl: composed.apiSdl,
+            members: [...others.map((o) => ({ extension: o.subgraph.name, version: o.version })), { extension: name, version: manifest.version }],
+          },
+        });
+      } catch (error) {
+        await this.#host.discard(snapshot);
+        throw error;
+      }
+      this.#runtime.set(name, { status: extension.status, timeoutMs: this.timeoutFor(manifest) });
+      await this.#host.activate(snapshot, stored.supergraph.id);
+      const updated = (await this.#store.getExtension(name)) ?? extension;
+      const { id, hash: storedHash, members, createdAt } = stored.supergraph;
+      return { extension: updated, version: stored.version, supergraph: { id, hash: storedHash, members, createdAt }, hints: composed.hints };
+    });
+  }
+
+  /** Pause keeps the schema stable and answers the extension's fields with EXTENSION_PAUSED. */
+  async setStatus(name: string, status: Exclude<ExtensionStatus, 'retired'>, actor: string): Promise<ExtensionRecord> {
+    return this.#serialize(async () => {
+      const record = await this.#store.setStatus(name, status, actor);
+      this.#runtime.setStatus(name, status);
+      return record;
+    });
+  }
+
+  async #activeSubgraphs(except: string): Promise<Array<{ subgraph: SubgraphInput; version: string }>> {
+    const result: Array<{ subgraph: SubgraphInput; version: string }> = [];
+    for (const extension of await this.#store.listExtensions()) {
+      if (extension.name === except || extension.status === 'retired' || !extension.activeVersion) continue;
+      const version = await this.#store.getVersion(extension.name, extension.activeVersion);
+      if (!version) continue;
+      result.push({
+        subgraph: { name: extension.name, url: version.manifest.subgraph.url, sdl: version.sdl },
+        version: version.version,
+      });
+    }
+    return result;
+  }
+
+  async #refreshRuntime(): Promise<void> {
+    for (const extension of await this.#store.listExtensions()) {
+      if (!extension.activeVersion) continue;
+      const version = await this.#store.getVersion(extension.name, extension.activeVersion);
+      if (version) this.#runtime.set(extension.name, { status: extension.status, timeoutMs: this.timeoutFor(version.manifest) });
+    }
+  }
+}

@@ -1,0 +1,13 @@
+// The registry folder's one door (DESIGN.md): other folders import from here only.
+export type {
+  AuditEvent,
+  ExtensionRecord,
+  ExtensionStatus,
+  ExtensionVersionRecord,
+  NewExtension,
+  NewVersion,
+  RegistryStore,
+  SupergraphRecord,
+} from './types.js';
+export { openSqliteRegistry, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
+export { LATEST_SCHEMA_VERSION } from './migrations.js';

@@ -1,0 +1,160 @@
+// The registry's schema, versioned in code. Each migration runs in its own transaction
+// and is recorded in schema_migrations, so opening an up-to-date file changes nothing
+// and a half-applied migration never survives a crash. Never edit a shipped migration:
+// append a new one (files in the field have already run the old text).
+import type { Database } from 'better-sqlite3';
+import { GraftError, GraftErrorCode } from '../errors/index.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial registry schema',
+    up: `
+      CREATE TABLE extensions (
+        name           TEXT PRIMARY KEY NOT NULL,
+        owner          TEXT NOT NULL,
+        description    TEXT NOT NULL DEFAULT '',
+        status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused', 'retired')),
+        active_version TEXT,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        -- The active version must be one that was really published (NULL until the first
+        -- publish; SQLite does not enforce a foreign key whose columns contain NULL).
+        FOREIGN KEY (name, active_version) REFERENCES extension_versions (extension, version)
+      );
+
+      CREATE TABLE supergraphs (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        sdl        TEXT NOT NULL,
+        api_sdl    TEXT NOT NULL,
+        hash       TEXT NOT NULL CHECK (length(hash) = 64),
+        members    TEXT NOT NULL CHECK (json_valid(members)),
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE extension_versions (
+        extension     TEXT NOT NULL REFERENCES extensions (name),
+        version       TEXT NOT NULL,
+        manifest      TEXT NOT NULL CHECK (json_valid(manifest)),
+        sdl           TEXT NOT NULL,
+        published_by  TEXT NOT NULL,
+        published_at  TEXT NOT NULL,
+        supergraph_id INTEGER NOT NULL REFERENCES supergraphs (id),
+        PRIMARY KEY (extension, version)
+      );
+
+      CREATE TABLE audit_events (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        extension TEXT,
+        details   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+      );
+      CREATE INDEX audit_events_by_extension ON audit_events (extension, id);
+
+      -- A published version is a promise to every frontend and CI run that checked
+      -- against it: the database itself refuses to change it, whoever writes the SQL.
+      CREATE TRIGGER extension_versions_no_update BEFORE UPDATE ON extension_versions
+      BEGIN
+        SELECT RAISE(ABORT, 'extension versions are immutable: publish a new version instead');
+      END;
+      CREATE TRIGGER extension_versions_no_delete BEFORE DELETE ON extension_versions
+      BEGIN
+        SELECT RAISE(ABORT, 'extension versions are immutable: publish a new version or retire the extension instead');
+      END;
+
+      -- Supergraphs are the history of what the gateway served; rollback means storing
+      -- an old one again as a new row, never rewriting a row.
+      CREATE TRIGGER supergraphs_no_update BEFORE UPDATE ON supergraphs
+      BEGIN
+        SELECT RAISE(ABORT, 'supergraphs are immutable: save a new supergraph instead');
+      END;
+      CREATE TRIGGER supergraphs_no_delete BEFORE DELETE ON supergraphs
+      BEGIN
+        SELECT RAISE(ABORT, 'supergraphs are immutable: save a new supergraph instead');
+      END;
+
+      -- The audit log is append-only. If retention is ever needed, a later migration
+      -- drops this trigger deliberately.
+      CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+      BEGIN
+        SELECT RAISE(ABORT, 'audit events are append-only');
+      END;
+      CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+      BEGIN
+        SELECT RAISE(ABORT, 'audit events are append-only');
+      END;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** Reads the highest applied version (0 for a new file). */
+function appliedVersion(db: Database): number {
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as
+    | { version: number | null }
+    | undefined;
+  return row?.version ?? 0;
+}
+
+function refuseNewerFile(fileVersion: number, codeVersion: number, file: string): never {
+  throw new GraftError(
+    GraftErrorCode.INTERNAL_SERVER_ERROR,
+    `The registry file ${file} has schema version ${fileVersion}, but this Graft only knows up to ` +
+      `version ${codeVersion}: it was written by a newer Graft. Run that newer Graft (or later), or open ` +
+      `a backup taken before the upgrade; Graft does not downgrade registry files.`,
+    { details: { file, fileSchemaVersion: fileVersion, codeSchemaVersion: codeVersion } },
+  );
+}
+
+function checkOrdered(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    const previous = migrations[index - 1];
+    if (!Number.isInteger(migration.version) || migration.version < 1 || (previous && migration.version <= previous.version)) {
+      throw new Error(`Registry migrations must have increasing positive integer versions (at "${migration.name}").`);
+    }
+  });
+}
+
+/**
+ * Brings the file up to the newest schema this code knows. Refuses a file written by
+ * a newer Graft rather than guess what its extra tables mean. Returns the versions applied.
+ */
+export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  checkOrdered(migrations);
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const codeVersion = migrations.at(-1)?.version ?? 0;
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const applied: number[] = [];
+
+  for (const migration of migrations) {
+    // IMMEDIATE takes the write lock first, so two processes opening the same file at
+    // once cannot both apply a migration; the second re-reads the version and skips.
+    const step = db.transaction(() => {
+      const current = appliedVersion(db);
+      if (current > codeVersion) refuseNewerFile(current, codeVersion, db.name);
+      if (current >= migration.version) return;
+      db.exec(migration.up);
+      record.run(migration.version, migration.name, new Date().toISOString());
+      applied.push(migration.version);
+    });
+    step.immediate();
+  }
+
+  // Also covers a file with no pending migration at all.
+  const current = appliedVersion(db);
+  if (current > codeVersion) refuseNewerFile(current, codeVersion, db.name);
+  return applied;
+}

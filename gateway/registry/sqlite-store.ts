@@ -1,0 +1,399 @@
+// The embedded registry: one SQLite file (better-sqlite3, WAL). better-sqlite3 is
+// synchronous; the methods are async only because the interface is shared with the
+// PostgreSQL store (types.ts).
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database, { type Database as SqliteDatabase, type Statement } from 'better-sqlite3';
+import semver from 'semver';
+import { GraftError, GraftErrorCode } from '../errors/index.js';
+import type { ExtensionManifest } from '../manifest/index.js';
+import { applyMigrations } from './migrations.js';
+import type {
+  AuditEvent,
+  ExtensionRecord,
+  ExtensionStatus,
+  ExtensionVersionRecord,
+  NewExtension,
+  NewVersion,
+  RegistryStore,
+  SupergraphRecord,
+} from './types.js';
+
+export interface SqliteRegistryOptions {
+  /** Path of the registry file, or ':memory:' (unit tests only: nothing survives close). */
+  file: string;
+}
+
+type Members = SupergraphRecord['members'];
+type SupergraphInput = NewVersion['supergraph'];
+
+// Row shapes exactly as SQLite returns them (snake_case, JSON as text).
+interface ExtensionRow {
+  name: string;
+  owner: string;
+  description: string;
+  status: ExtensionStatus;
+  active_version: string | null;
+  created_at: string;
+  updated_at: string;
+}
+interface VersionRow {
+  extension: string;
+  version: string;
+  manifest: string;
+  sdl: string;
+  published_by: string;
+  published_at: string;
+  supergraph_id: number;
+}
+interface SupergraphRow {
+  id: number;
+  sdl: string;
+  api_sdl: string;
+  hash: string;
+  members: string;
+  created_at: string;
+}
+interface AuditRow {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  extension: string | null;
+  details: string;
+}
+
+/** The audit verb for each status an extension is moved to. */
+const STATUS_ACTION: Record<ExtensionStatus, string> = { active: 'resume', paused: 'pause', retired: 'retire' };
+
+const now = (): string => new Date().toISOString();
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function toExtension(row: ExtensionRow): ExtensionRecord {
+  return {
+    name: row.name,
+    owner: row.owner,
+    description: row.description,
+    status: row.status,
+    activeVersion: row.active_version ?? undefined,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toVersion(row: VersionRow): ExtensionVersionRecord {
+  return {
+    extension: row.extension,
+    version: row.version,
+    manifest: JSON.parse(row.manifest) as ExtensionManifest,
+    sdl: row.sdl,
+    publishedBy: row.published_by,
+    publishedAt: row.published_at,
+    supergraphId: row.supergraph_id,
+  };
+}
+
+function toSupergraph(row: SupergraphRow): SupergraphRecord {
+  return {
+    id: row.id,
+    sdl: row.sdl,
+    apiSdl: row.api_sdl,
+    hash: row.hash,
+    members: JSON.parse(row.members) as Members,
+    createdAt: row.created_at,
+  };
+}
+
+function toAudit(row: AuditRow): AuditEvent {
+  return {
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    extension: row.extension ?? undefined,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+  };
+}
+
+function notFound(name: string): GraftError {
+  return new GraftError(
+    GraftErrorCode.EXTENSION_NOT_FOUND,
+    `No extension named "${name}" is registered: check the name, or register it before publishing a version.`,
+    { extension: name },
+  );
+}
+
+/** Only canonical semver ("1.2.0", not "v1.2.0") is stored, so one version has one spelling. */
+function checkVersionSyntax(extension: string, version: string): void {
+  if (semver.valid(version) !== version) {
+    throw new GraftError(
+      GraftErrorCode.VERSION_INVALID,
+      `"${version}" is not a semantic version: use the form MAJOR.MINOR.PATCH, e.g. 1.2.0.`,
+      { extension, details: { version } },
+    );
+  }
+}
+
+/** The stored manifest must describe the version it is stored as, or later reads would lie. */
+function checkManifestMatches(input: NewVersion): void {
+  if (input.manifest.name !== input.extension) {
+    throw new GraftError(
+      GraftErrorCode.NAME_MISMATCH,
+      `The manifest names extension "${input.manifest.name}" but is being published to "${input.extension}": ` +
+        `set "name" in graft.json to "${input.extension}".`,
+      { extension: input.extension, details: { manifestName: input.manifest.name } },
+    );
+  }
+  if (input.manifest.version !== input.version) {
+    throw new GraftError(
+      GraftErrorCode.VERSION_INVALID,
+      `The manifest says version ${input.manifest.version} but is being published as ${input.version}: ` +
+        `make "version" in graft.json match.`,
+      { extension: input.extension, details: { manifestVersion: input.manifest.version, version: input.version } },
+    );
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export class SqliteRegistryStore implements RegistryStore {
+  readonly file: string;
+  private readonly db: SqliteDatabase;
+  // Prepared once: preparing is the expensive part of a better-sqlite3 query.
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  constructor(db: SqliteDatabase) {
+    this.db = db;
+    this.file = db.name;
+    applyMigrations(db);
+    this.sql = prepareStatements(db);
+  }
+
+  async createExtension(input: NewExtension, actor: string): Promise<ExtensionRecord> {
+    const create = this.db.transaction((): ExtensionRow => {
+      if (this.sql.getExtension.get(input.name) !== undefined) throw nameTaken(input.name);
+      const at = now();
+      const row: ExtensionRow = {
+        name: input.name,
+        owner: input.owner,
+        description: input.description,
+        status: 'active',
+        active_version: null,
+        created_at: at,
+        updated_at: at,
+      };
+      this.sql.insertExtension.run(row);
+      this.audit(at, actor, 'register', input.name, { owner: input.owner, description: input.description });
+      return row;
+    });
+    try {
+      return toExtension(create.immediate());
+    } catch (error) {
+      // Another process may have registered the name between our check and insert.
+      if (isUniqueViolation(error)) throw nameTaken(input.name, error);
+      throw error;
+    }
+  }
+
+  async getExtension(name: string): Promise<ExtensionRecord | undefined> {
+    const row = this.sql.getExtension.get(name) as ExtensionRow | undefined;
+    return row === undefined ? undefined : toExtension(row);
+  }
+
+  async listExtensions(): Promise<ExtensionRecord[]> {
+    return (this.sql.listExtensions.all() as ExtensionRow[]).map(toExtension);
+  }
+
+  async publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }> {
+    checkVersionSyntax(input.extension, input.version);
+    checkManifestMatches(input);
+    // Serialise outside the transaction: a manifest that cannot become JSON fails
+    // before anything is written.
+    const manifestJson = JSON.stringify(input.manifest);
+
+    const publish = this.db.transaction(() => {
+      this.checkPublishable(input.extension, input.version);
+      const at = now();
+      const supergraph = this.insertSupergraph(input.supergraph, at);
+      const versionRow: VersionRow = {
+        extension: input.extension,
+        version: input.version,
+        manifest: manifestJson,
+        sdl: input.sdl,
+        published_by: input.publishedBy,
+        published_at: at,
+        supergraph_id: supergraph.id,
+      };
+      this.sql.insertVersion.run(versionRow);
+      this.sql.activateVersion.run({ name: input.extension, version: input.version, at });
+      this.audit(at, input.publishedBy, 'publish', input.extension, {
+        version: input.version,
+        supergraphId: supergraph.id,
+        hash: supergraph.hash,
+      });
+      return { version: toVersion(versionRow), supergraph };
+    });
+    // IMMEDIATE: take the write lock before reading the stored versions, so the
+    // "greater than every stored version" check cannot race another writer.
+    return publish.immediate();
+  }
+
+  async getVersion(extension: string, version: string): Promise<ExtensionVersionRecord | undefined> {
+    const row = this.sql.getVersion.get(extension, version) as VersionRow | undefined;
+    return row === undefined ? undefined : toVersion(row);
+  }
+
+  async listVersions(extension: string): Promise<ExtensionVersionRecord[]> {
+    const rows = this.sql.listVersions.all(extension) as VersionRow[];
+    // Semver order, not string order: 1.10.0 is newer than 1.9.0.
+    return rows.sort((a, b) => semver.rcompare(a.version, b.version)).map(toVersion);
+  }
+
+  async setStatus(name: string, status: ExtensionStatus, actor: string): Promise<ExtensionRecord> {
+    const update = this.db.transaction((): ExtensionRow => {
+      const before = this.sql.getExtension.get(name) as ExtensionRow | undefined;
+      if (before === undefined) throw notFound(name);
+      const at = now();
+      this.sql.setStatus.run({ name, status, at });
+      this.audit(at, actor, STATUS_ACTION[status], name, { from: before.status, to: status });
+      return { ...before, status, updated_at: at };
+    });
+    return toExtension(update.immediate());
+  }
+
+  async getActiveSupergraph(): Promise<SupergraphRecord | undefined> {
+    const row = this.sql.latestSupergraph.get() as SupergraphRow | undefined;
+    return row === undefined ? undefined : toSupergraph(row);
+  }
+
+  async saveSupergraph(supergraph: SupergraphInput, actor: string, action: string): Promise<SupergraphRecord> {
+    const save = this.db.transaction((): SupergraphRecord => {
+      const at = now();
+      const stored = this.insertSupergraph(supergraph, at);
+      this.audit(at, actor, action, undefined, { supergraphId: stored.id, hash: stored.hash, members: stored.members });
+      return stored;
+    });
+    return save.immediate();
+  }
+
+  /** Newest first; all events unless `limit` is given. */
+  async listAuditEvents(options: { extension?: string; limit?: number } = {}): Promise<AuditEvent[]> {
+    const limit = options.limit ?? -1; // SQLite: a negative LIMIT means no limit
+    if (!Number.isInteger(limit) || limit < -1) {
+      throw new GraftError(GraftErrorCode.BAD_REQUEST, `limit must be a non-negative integer, got ${String(options.limit)}.`);
+    }
+    const rows =
+      options.extension === undefined
+        ? this.sql.listAudit.all({ limit })
+        : this.sql.listAuditFor.all({ extension: options.extension, limit });
+    return (rows as AuditRow[]).map(toAudit);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs inside the publish transaction: every refusal happens before any write. */
+  private checkPublishable(extension: string, version: string): void {
+    if (this.sql.getExtension.get(extension) === undefined) throw notFound(extension);
+    const stored = (this.sql.listVersionNumbers.all(extension) as Array<{ version: string }>).map((r) => r.version);
+    if (stored.includes(version)) {
+      throw new GraftError(
+        GraftErrorCode.VERSION_EXISTS,
+        `Version ${version} of "${extension}" is already published and versions are immutable: ` +
+          `bump the version in graft.json and publish again.`,
+        { extension, details: { version } },
+      );
+    }
+    const latest = stored.reduce<string | undefined>((max, v) => (max === undefined || semver.gt(v, max) ? v : max), undefined);
+    if (latest !== undefined && !semver.gt(version, latest)) {
+      throw new GraftError(
+        GraftErrorCode.VERSION_NOT_GREATER,
+        `Version ${version} of "${extension}" is not greater than the latest published version ${latest}: ` +
+          `publish a version above ${latest} (for example ${semver.inc(latest, 'patch') ?? latest}).`,
+        { extension, details: { version, latest } },
+      );
+    }
+  }
+
+  private insertSupergraph(input: SupergraphInput, at: string): SupergraphRecord {
+    const hash = sha256(input.sdl);
+    const members = JSON.stringify(input.members);
+    const id = Number(this.sql.insertSupergraph.run({ sdl: input.sdl, apiSdl: input.apiSdl, hash, members, at }).lastInsertRowid);
+    return { id, sdl: input.sdl, apiSdl: input.apiSdl, hash, members: JSON.parse(members) as Members, createdAt: at };
+  }
+
+  private audit(at: string, actor: string, action: string, extension: string | undefined, details: Record<string, unknown>): void {
+    this.sql.insertAudit.run({ at, actor, action, extension: extension ?? null, details: JSON.stringify(details) });
+  }
+}
+
+function nameTaken(name: string, cause?: unknown): GraftError {
+  return new GraftError(
+    GraftErrorCode.EXTENSION_NAME_TAKEN,
+    `An extension named "${name}" is already registered: pick another name, or, if it is yours, publish a new version of it.`,
+    { extension: name, ...(cause === undefined ? {} : { cause }) },
+  );
+}
+
+function prepareStatements(db: SqliteDatabase) {
+  const prepare = (source: string): Statement => db.prepare(source);
+  return {
+    getExtension: prepare('SELECT * FROM extensions WHERE name = ?'),
+    listExtensions: prepare('SELECT * FROM extensions ORDER BY name'),
+    insertExtension: prepare(
+      `INSERT INTO extensions (name, owner, description, status, active_version, created_at, updated_at)
+       VALUES (@name, @owner, @description, @status, @active_version, @created_at, @updated_at)`,
+    ),
+    setStatus: prepare('UPDATE extensions SET status = @status, updated_at = @at WHERE name = @name'),
+    activateVersion: prepare('UPDATE extensions SET active_version = @version, updated_at = @at WHERE name = @name'),
+    getVersion: prepare('SELECT * FROM extension_versions WHERE extension = ? AND version = ?'),
+    listVersions: prepare('SELECT * FROM extension_versions WHERE extension = ?'),
+    listVersionNumbers: prepare('SELECT version FROM extension_versions WHERE extension = ?'),
+    insertVersion: prepare(
+      `INSERT INTO extension_versions (extension, version, manifest, sdl, published_by, published_at, supergraph_id)
+       VALUES (@extension, @version, @manifest, @sdl, @published_by, @published_at, @supergraph_id)`,
+    ),
+    insertSupergraph: prepare(
+      `INSERT INTO supergraphs (sdl, api_sdl, hash, members, created_at) VALUES (@sdl, @apiSdl, @hash, @members, @at)`,
+    ),
+    latestSupergraph: prepare('SELECT * FROM supergraphs ORDER BY id DESC LIMIT 1'),
+    insertAudit: prepare(
+      `INSERT INTO audit_events (at, actor, action, extension, details) VALUES (@at, @actor, @action, @extension, @details)`,
+    ),
+    listAudit: prepare('SELECT * FROM audit_events ORDER BY id DESC LIMIT @limit'),
+    listAuditFor: prepare('SELECT * FROM audit_events WHERE extension = @extension ORDER BY id DESC LIMIT @limit'),
+  };
+}
+
+/**
+ * Opens (creating if needed) the registry file and brings its schema up to date.
+ * Throws if the file was written by a newer Graft (see migrations.ts).
+ */
+export function openSqliteRegistry(options: SqliteRegistryOptions): SqliteRegistryStore {
+  const inMemory = options.file === ':memory:';
+  const file = inMemory ? options.file : resolve(options.file);
+  if (!inMemory) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    // busy_timeout first, so the pragmas and migrations below wait for another process
+    // holding the file instead of failing at once.
+    db.pragma('busy_timeout = 5000');
+    // WAL: readers (the gateway serving) never block the writer (a publish) or each other.
+    db.pragma('journal_mode = WAL');
+    // FULL rather than NORMAL: publishes are rare, so one extra fsync per commit costs
+    // nothing noticeable, and in WAL mode NORMAL can lose the last commits on power loss.
+    // A version reported "published" that then vanishes could be published again with
+    // different content, breaking the immutability promise CI relies on.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    return new SqliteRegistryStore(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,98 @@
+// The registry's storage contract. SQLite (better-sqlite3, WAL) implements it for the
+// embedded default; a PostgreSQL store implements the same interface for several
+// gateway replicas (DESIGN.md, decision 4). Every method is async for that reason.
+import type { ExtensionManifest } from '../manifest/index.js';
+
+export type ExtensionStatus = 'active' | 'paused' | 'retired';
+
+export interface ExtensionRecord {
+  name: string;
+  owner: string;
+  description: string;
+  status: ExtensionStatus;
+  /** The version the supergraph uses; undefined until the first publish. */
+  activeVersion: string | undefined;
+  createdAt: string; // ISO 8601
+  updatedAt: string; // ISO 8601
+}
+
+export interface ExtensionVersionRecord {
+  extension: string;
+  version: string;
+  manifest: ExtensionManifest;
+  sdl: string;
+  publishedBy: string;
+  publishedAt: string; // ISO 8601
+  /** The supergraph composed when this version was published. */
+  supergraphId: number;
+}
+
+export interface SupergraphRecord {
+  id: number;
+  sdl: string;
+  apiSdl: string;
+  /** sha256 (hex) of sdl */
+  hash: string;
+  /** Which extension version each subgraph in this supergraph comes from. */
+  members: Array<{ extension: string; version: string }>;
+  createdAt: string; // ISO 8601
+}
+
+export interface AuditEvent {
+  id: number;
+  at: string; // ISO 8601
+  actor: string;
+  action: string; // 'register' | 'publish' | 'pause' | 'resume' | ...
+  extension: string | undefined;
+  details: Record<string, unknown>;
+}
+
+export interface NewExtension {
+  name: string;
+  owner: string;
+  description: string;
+}
+
+export interface NewVersion {
+  extension: string;
+  version: string;
+  manifest: ExtensionManifest;
+  sdl: string;
+  publishedBy: string;
+  /** The supergraph composed with this version; stored in the same transaction. */
+  supergraph: { sdl: string; apiSdl: string; members: Array<{ extension: string; version: string }> };
+}
+
+export interface RegistryStore {
+  /** Registers a new extension (no version yet). Throws GraftError EXTENSION_NAME_TAKEN. */
+  createExtension(input: NewExtension, actor: string): Promise<ExtensionRecord>;
+  getExtension(name: string): Promise<ExtensionRecord | undefined>;
+  listExtensions(): Promise<ExtensionRecord[]>;
+
+  /**
+   * Stores an immutable version, the supergraph composed with it, makes it the active
+   * version and records an audit event, all in ONE transaction: either everything is
+   * stored or nothing is. Throws GraftError EXTENSION_NOT_FOUND, VERSION_EXISTS or
+   * VERSION_NOT_GREATER (semver order against every stored version).
+   */
+  publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }>;
+  getVersion(extension: string, version: string): Promise<ExtensionVersionRecord | undefined>;
+  /** Newest first (semver order). */
+  listVersions(extension: string): Promise<ExtensionVersionRecord[]>;
+
+  /** Throws GraftError EXTENSION_NOT_FOUND. Records an audit event. */
+  setStatus(name: string, status: ExtensionStatus, actor: string): Promise<ExtensionRecord>;
+
+  /** The newest stored supergraph, i.e. the one the gateway serves. */
+  getActiveSupergraph(): Promise<SupergraphRecord | undefined>;
+  /** Stores a recomposed supergraph that is not tied to a publish (e.g. after retire). */
+  saveSupergraph(
+    supergraph: { sdl: string; apiSdl: string; members: Array<{ extension: string; version: string }> },
+    actor: string,
+    action: string,
+  ): Promise<SupergraphRecord>;
+
+  listAuditEvents(options?: { extension?: string; limit?: number }): Promise<AuditEvent[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,254 @@
+// The running gateway: one fastify HTTP server with /graphql (Apollo Server 5 over
+// GraftGateway), /admin (the registry's API) and /health. Nothing imports this folder
+// except the CLI and the tests (DESIGN.md, layout).
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { GraphQLFormattedError } from 'graphql';
+import { pino, type Logger } from 'pino';
+import { adminApi } from '../admin/index.js';
+import {
+  ANONYMOUS,
+  bearerToken,
+  createTokenVerifier,
+  loadOrCreateDevIssuer,
+  type DevIssuer,
+  type Principal,
+  type TokenVerifier,
+} from '../auth/index.js';
+import type { GraftConfig } from '../config/index.js';
+import { GraftGateway, type SupergraphSnapshot } from '../engine/index.js';
+import { GraftError, GraftErrorCode, isGraftError } from '../errors/index.js';
+import { RegistryService, type SupergraphHost } from '../publish/index.js';
+import { openSqliteRegistry, type RegistryStore } from '../registry/index.js';
+import { ExtensionRuntimeTable, createUpstreamAgent } from '../upstream/index.js';
+
+/** What every resolver-side hook sees about the request. */
+export interface GraftContext {
+  requestId: string;
+  principal: Principal;
+}
+
+export interface GraftServer {
+  /** e.g. http://127.0.0.1:4000 */
+  readonly url: string;
+  readonly registry: RegistryService;
+  readonly gateway: GraftGateway;
+  readonly devIssuer: DevIssuer | undefined;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface StartGraftServerOptions {
+  config: GraftConfig;
+  /** Defaults to the SQLite registry in config.dataDir. */
+  store?: RegistryStore;
+  logger?: Logger;
+}
+
+async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
+  const { auth } = config;
+  if (auth.jwksUrl || auth.jwksFile) {
+    return createTokenVerifier({
+      issuer: auth.issuer ?? '',
+      audience: auth.audience,
+      algorithms: auth.algorithms,
+      clockToleranceSeconds: auth.clockToleranceSeconds,
+      ...(auth.jwksUrl ? { jwksUrl: auth.jwksUrl } : { jwks: JSON.parse(await readFile(auth.jwksFile ?? '', 'utf8')) }),
+    });
+  }
+  if (!devIssuer) throw new GraftError(GraftErrorCode.DEV_MODE_ONLY, 'No JWT keys are configured and the dev issuer is off.');
+  return createTokenVerifier({
+    issuer: devIssuer.issuer,
+    audience: devIssuer.audience,
+    algorithms: ['EdDSA'],
+    clockToleranceSeconds: auth.clockToleranceSeconds,
+    jwks: devIssuer.jwks,
+  });
+}
+
+/** Strips what a client must never see: stack traces and exception objects, from us or from subgraphs. */
+function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions) return formatted;
+  const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions as Record<string, unknown>;
+  return { ...formatted, extensions };
+}
+
+function sendGraphQLError(reply: FastifyReply, error: GraftError): FastifyReply {
+  return reply
+    .code(error.httpStatus)
+    .type('application/json; charset=utf-8')
+    .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+}
+
+export async function startGraftServer(options: StartGraftServerOptions): Promise<GraftServer> {
+  const { config } = options;
+  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
+  const store = options.store ?? openSqliteRegistry({ file: join(config.dataDir, 'registry.sqlite') });
+  const devIssuer = config.mode === 'development' ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
+  const verifier = await buildVerifier(config, devIssuer);
+
+  const runtime = new ExtensionRuntimeTable();
+  const agent = createUpstreamAgent();
+  const gatewayLogger = logger.child({ component: 'gateway' });
+  const gateway = new GraftGateway({
+    runtime,
+    agent,
+    upstream: { defaultTimeoutMs: config.upstream.defaultTimeoutMs },
+    logger: {
+      debug: (m) => gatewayLogger.debug(m),
+      info: (m) => gatewayLogger.info(m),
+      warn: (m) => gatewayLogger.warn(m),
+      error: (m) => gatewayLogger.error(m),
+    },
+  });
+
+  // Apollo Server needs a loaded gateway to start, so it starts with the first supergraph:
+  // at boot when the registry has one, otherwise on the first publish.
+  let apollo: ApolloServer<GraftContext> | undefined;
+  let apolloStarting: Promise<void> | undefined;
+  const startApollo = (): Promise<void> => {
+    apolloStarting ??= (async () => {
+      const server = new ApolloServer<GraftContext>({
+        gateway,
+        logger: logger.child({ component: 'apollo' }),
+        includeStacktraceInErrorResponses: false,
+        // Shutdown is the CLI's job: Apollo's handler would re-raise the signal and skip it.
+        stopOnTerminationSignals: false,
+        introspection: config.mode !== 'production',
+        formatError,
+        plugins: config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : [],
+      });
+      await server.start();
+      apollo = server;
+    })();
+    return apolloStarting;
+  };
+
+  const host: SupergraphHost = {
+    prepare: (supergraph) => gateway.prepare(supergraph),
+    activate: async (snapshot: SupergraphSnapshot, id: number) => {
+      gateway.activate(snapshot, id);
+      logger.info({ supergraph: id, hash: snapshot.hash.slice(0, 12) }, 'supergraph activated');
+      if (!apollo) await startApollo();
+    },
+    discard: (snapshot) => gateway.discard(snapshot),
+  };
+  const registry = new RegistryService({ store, host, runtime, upstream: config.upstream });
+  await registry.loadActive();
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // One log line per request is written by Graft itself (with the operation, cost, ...).
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: config.graphqlBodyLimitBytes,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    if (isGraftError(error)) return reply.code(error.httpStatus).send(error.toJSON());
+    const fastifyError = error as { statusCode?: number; code?: string; validation?: unknown; message?: string };
+    if (fastifyError.validation) {
+      return reply.code(400).send({ code: GraftErrorCode.BAD_REQUEST, message: `Invalid request: ${fastifyError.message ?? ''}.` });
+    }
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ code: GraftErrorCode.PAYLOAD_TOO_LARGE, message: 'The request body is too large.' });
+    }
+    if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return reply.code(fastifyError.statusCode).send({ code: GraftErrorCode.BAD_REQUEST, message: fastifyError.message ?? 'Bad request.' });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ code: GraftErrorCode.INTERNAL_SERVER_ERROR, message: `Internal error; the gateway log has the details under request id ${request.id}.` });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Graft admin API', version: '1', description: 'Register and publish extensions, pause and resume them, read the supergraph.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+
+  const handleGraphQL = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    if (!apollo) {
+      return sendGraphQLError(reply, new GraftError(GraftErrorCode.NO_SUPERGRAPH, 'No extension is active yet: publish one (graft publish) and try again.'));
+    }
+    let principal: Principal = ANONYMOUS;
+    try {
+      const token = bearerToken(request.headers.authorization);
+      if (token) principal = await verifier(token);
+    } catch (error) {
+      if (isGraftError(error)) return sendGraphQLError(reply, error);
+      throw error;
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const questionMark = request.url.indexOf('?');
+    const response: HTTPGraphQLResponse = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: {
+        method: request.method.toUpperCase(),
+        headers,
+        search: questionMark === -1 ? '' : request.url.slice(questionMark),
+        body: request.body,
+      },
+      context: async () => ({ requestId: request.id, principal }),
+    });
+    for (const [key, value] of response.headers) void reply.header(key, value);
+    void reply.code(response.status ?? 200);
+    if (response.body.kind === 'complete') return reply.send(response.body.string);
+    // Incremental delivery (@defer): stream the chunks as Apollo produces them.
+    reply.hijack();
+    reply.raw.writeHead(response.status ?? 200, Object.fromEntries(response.headers));
+    for await (const chunk of response.body.asyncIterator) reply.raw.write(chunk);
+    reply.raw.end();
+    return reply;
+  };
+  app.route({ method: ['GET', 'POST'], url: '/graphql', schema: { hide: true }, handler: handleGraphQL });
+
+  app.get('/health', { schema: { hide: true } }, async () => {
+    const current = gateway.current;
+    return {
+      status: current ? 'ok' : 'waiting-for-first-publish',
+      supergraph: current ? { id: current.id, hash: current.hash, loadedAt: current.loadedAt.toISOString() } : null,
+    };
+  });
+
+  await app.register(adminApi, {
+    prefix: '/admin',
+    registry,
+    verifier,
+    currentSupergraph: () => gateway.current,
+  });
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = address.replace('[::1]', '127.0.0.1');
+  logger.info({ url }, 'Graft is listening');
+
+  let closed = false;
+  return {
+    url,
+    registry,
+    gateway,
+    devIssuer,
+    logger,
+    async close() {
+      if (closed) return;
+      closed = true;
+      // fastify.close stops accepting and waits for in-flight requests; then the rest.
+      await app.close();
+      if (apollo) await apollo.stop();
+      else await gateway.stop();
+      await agent.close();
+      await store.close();
+    },
+  };
+}

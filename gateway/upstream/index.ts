@@ -1,0 +1,151 @@
+// Upstream fetches from the gateway to extension subgraphs. RemoteGraphQLDataSource's
+// default fetcher follows redirects and has no timeout (DESIGN.md): Graft uses its own
+// data source on undici with keep-alive pools, a timeout per extension, no redirects,
+// a response size cap, and never forwards the client's headers or token.
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { GraphQLError } from 'graphql';
+import { Agent, errors as undiciErrors } from 'undici';
+import { GraftErrorCode } from '../errors/index.js';
+import type { ExtensionStatus } from '../registry/index.js';
+
+/** What the data sources need to know about each extension right now; updated on publish, pause, resume. */
+export interface ExtensionRuntimeState {
+  status: ExtensionStatus;
+  timeoutMs: number;
+}
+
+export class ExtensionRuntimeTable {
+  readonly #states = new Map<string, ExtensionRuntimeState>();
+
+  set(name: string, state: ExtensionRuntimeState): void {
+    this.#states.set(name, state);
+  }
+
+  get(name: string): ExtensionRuntimeState | undefined {
+    return this.#states.get(name);
+  }
+
+  setStatus(name: string, status: ExtensionStatus): void {
+    const current = this.#states.get(name);
+    if (current) this.#states.set(name, { ...current, status });
+  }
+}
+
+export interface UpstreamOptions {
+  defaultTimeoutMs: number;
+  /** Largest subgraph response body accepted. */
+  maxResponseBytes?: number;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+function extensionError(code: GraftErrorCode, extension: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, extension } });
+}
+
+/** One data source per extension (subgraph). Pools are shared through the Agent. */
+export class ExtensionDataSource implements GraphQLDataSource {
+  readonly #name: string;
+  readonly #url: URL;
+  readonly #runtime: ExtensionRuntimeTable;
+  readonly #agent: Agent;
+  readonly #options: Required<UpstreamOptions>;
+
+  constructor(name: string, url: string, runtime: ExtensionRuntimeTable, agent: Agent, options: UpstreamOptions) {
+    this.#name = name;
+    this.#url = new URL(url);
+    this.#runtime = runtime;
+    this.#agent = agent;
+    this.#options = { maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES, ...options };
+  }
+
+  async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+    const name = this.#name;
+    const state = this.#runtime.get(name);
+    if (state?.status === 'paused') {
+      throw extensionError(GraftErrorCode.EXTENSION_PAUSED, name, `Extension "${name}" is paused by an operator; its fields are unavailable until it is resumed.`);
+    }
+    const timeoutMs = state?.timeoutMs ?? this.#options.defaultTimeoutMs;
+    const { query, variables, operationName } = options.request;
+    const body = JSON.stringify({ query, variables, operationName });
+
+    let response: Awaited<ReturnType<Agent['request']>>;
+    try {
+      response = await this.#agent.request({
+        origin: this.#url.origin,
+        path: this.#url.pathname + this.#url.search,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw this.#translate(error, timeoutMs);
+    }
+
+    try {
+      const { statusCode } = response;
+      if (statusCode >= 300 && statusCode < 400) {
+        await response.body.dump();
+        throw extensionError(GraftErrorCode.EXTENSION_BAD_RESPONSE, name, `Extension "${name}" answered with a redirect (HTTP ${statusCode}); Graft does not follow redirects.`);
+      }
+      const text = await this.#readCapped(response.body);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw extensionError(
+          statusCode >= 500 ? GraftErrorCode.EXTENSION_UNAVAILABLE : GraftErrorCode.EXTENSION_BAD_RESPONSE,
+          name,
+          `Extension "${name}" answered HTTP ${statusCode} without a GraphQL JSON body.`,
+        );
+      }
+      if (typeof parsed !== 'object' || parsed === null || (!('data' in parsed) && !('errors' in parsed))) {
+        throw extensionError(GraftErrorCode.EXTENSION_BAD_RESPONSE, name, `Extension "${name}" answered HTTP ${statusCode} with JSON that is not a GraphQL response.`);
+      }
+      return parsed as GatewayGraphQLResponse;
+    } catch (error) {
+      if (error instanceof GraphQLError) throw error;
+      throw this.#translate(error, timeoutMs);
+    }
+  }
+
+  async #readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > this.#options.maxResponseBytes) {
+        body.destroy();
+        throw extensionError(
+          GraftErrorCode.EXTENSION_BAD_RESPONSE,
+          this.#name,
+          `Extension "${this.#name}" answered with more than ${this.#options.maxResponseBytes} bytes; the response was dropped.`,
+        );
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
+  }
+
+  #translate(error: unknown, timeoutMs: number): GraphQLError {
+    const name = this.#name;
+    const timedOut =
+      error instanceof undiciErrors.HeadersTimeoutError ||
+      error instanceof undiciErrors.BodyTimeoutError ||
+      (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
+    if (timedOut) {
+      return extensionError(GraftErrorCode.EXTENSION_TIMEOUT, name, `Extension "${name}" did not answer within ${timeoutMs} ms.`);
+    }
+    // Connection refused, reset, DNS... The cause stays in the server log, not in the response.
+    return extensionError(GraftErrorCode.EXTENSION_UNAVAILABLE, name, `Extension "${name}" could not be reached.`);
+  }
+}
+
+export function createUpstreamAgent(): Agent {
+  // One pool per origin, kept alive between requests; pipelining stays off (subgraphs may be slow).
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 256 });
+}

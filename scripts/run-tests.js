@@ -1,0 +1,37 @@
+// Runs every *.test.ts file under gateway/, subgraphs/ and test/ with Node's own
+// test runner (Node 20's --test does not expand globs, so we list the files here).
+// Usage: npm test [-- <substring filter>...]
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const filters = process.argv.slice(2);
+
+function collect(dir, out) {
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules' || entry.startsWith('.')) continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) collect(path, out);
+    else if (entry.endsWith('.test.ts')) out.push(relative(root, path));
+  }
+  return out;
+}
+
+const files = ['gateway', 'subgraphs', 'test']
+  .flatMap((dir) => collect(join(root, dir), []))
+  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
+  .sort();
+
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, GRAFT_LOG_LEVEL: process.env.GRAFT_LOG_LEVEL ?? 'silent' } },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,145 @@
+// defineExtension: turns an extension's SDL and resolvers into a Federation 2 subgraph
+// schema (built once, at definition time, so SDL mistakes fail on import) and a
+// listen() that serves it over HTTP with per-request loaders and stats.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { ContextFactory, ExtensionContext, ExtensionRequest } from './context.js';
+import { GRAPHQL_PATH, createRequestHandler } from './http.js';
+import { LoaderRegistry } from './loaders.js';
+import { assertResolversMatchSchema, toResolverMap, type ExtensionResolvers } from './resolvers.js';
+import { createExtensionStats, type ExtensionStats } from './stats.js';
+import { stderrLogger } from './logger.js';
+
+interface ExtensionDefinitionFields<TContext extends ExtensionContext> {
+  /** DNS label; the same name as in graft.json. */
+  name: string;
+  /** Federation 2 SDL (with `extend schema @link(...)`). */
+  typeDefs: string | DocumentNode;
+  resolvers: ExtensionResolvers;
+  /** Apollo Server plugins, e.g. for per-operation cost accounting. */
+  plugins?: ApolloServerPlugin<TContext>[];
+}
+
+/**
+ * `context` is optional when resolvers need only the base ExtensionContext and
+ * required when TContext adds fields, so a declared field is always actually set.
+ */
+export type ExtensionDefinition<TContext extends ExtensionContext> = ExtensionDefinitionFields<TContext> &
+  (ExtensionContext extends TContext ? { context?: ContextFactory<TContext> } : { context: ContextFactory<TContext> });
+
+export interface ListenOptions {
+  /** TCP port; 0 (the default) picks a free ephemeral port. */
+  port?: number;
+  /** Interface to bind; defaults to loopback. */
+  host?: string;
+}
+
+export interface RunningExtension {
+  readonly name: string;
+  /** http://host:port/graphql */
+  readonly url: string;
+  readonly port: number;
+  readonly stats: ExtensionStats;
+  /** Stops accepting requests, lets in-flight ones finish (up to a grace period), closes sockets. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface Extension {
+  readonly name: string;
+  readonly schema: GraphQLSchema;
+  listen(options?: ListenOptions): Promise<RunningExtension>;
+}
+
+const EXTENSION_NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DEFAULT_HOST = '127.0.0.1';
+/** How long close() waits for in-flight requests before cutting connections. */
+const STOP_GRACE_PERIOD_MS = 5_000;
+
+function urlFor(host: string, port: number): string {
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return `http://${hostPart}:${port}${GRAPHQL_PATH}`;
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export function defineExtension<TContext extends ExtensionContext = ExtensionContext>(
+  definition: ExtensionDefinition<TContext>,
+): Extension {
+  const { name, resolvers, plugins = [] } = definition;
+  if (!EXTENSION_NAME.test(name)) {
+    throw new Error(`Extension name "${name}" must be a DNS label (lower-case letters, digits and '-', starting with a letter).`);
+  }
+  const typeDefs = typeof definition.typeDefs === 'string' ? parse(definition.typeDefs) : definition.typeDefs;
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: toResolverMap(resolvers) }]);
+  assertResolversMatchSchema(schema, resolvers, name);
+  // Without a factory TContext is ExtensionContext itself (enforced by ExtensionDefinition).
+  const contextFactory: ContextFactory<TContext> =
+    definition.context ?? ((base: ExtensionContext) => base as TContext);
+
+  async function listen(options: ListenOptions = {}): Promise<RunningExtension> {
+    const { port = 0, host = DEFAULT_HOST } = options;
+    const stats = createExtensionStats();
+    // keepAlive: TCP keep-alive on the gateway's pooled connections (HTTP keep-alive is on by default).
+    const httpServer = createServer({ keepAlive: true });
+    const apollo = new ApolloServer<TContext>({
+      schema,
+      introspection: true,
+      includeStacktraceInErrorResponses: false,
+      logger: stderrLogger(name),
+      // Lifecycle belongs to whoever called listen() (runExtensionProcess handles signals);
+      // Apollo's own handler would re-raise SIGTERM and exit 143 instead of 0.
+      stopOnTerminationSignals: false,
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: STOP_GRACE_PERIOD_MS }),
+        // A subgraph is called by the gateway, not browsed: no HTML sandbox page.
+        ApolloServerPluginLandingPageDisabled(),
+        // Apollo Studio's ftv1 traces are not Graft's telemetry, and they would carry
+        // resolver timings and error messages to whoever sends the trace header.
+        ApolloServerPluginInlineTraceDisabled(),
+        ...plugins,
+      ],
+    });
+    await apollo.start();
+
+    const createContext = async (request: ExtensionRequest): Promise<TContext> =>
+      contextFactory({ extension: name, loaders: new LoaderRegistry(stats) }, request);
+    httpServer.on('request', createRequestHandler({ name, apollo, stats, createContext }));
+
+    let address: AddressInfo;
+    try {
+      address = await listenOn(httpServer, port, host);
+    } catch (error) {
+      await apollo.stop();
+      throw error;
+    }
+
+    let closing: Promise<void> | undefined;
+    return {
+      name,
+      url: urlFor(host, address.port),
+      port: address.port,
+      stats,
+      close() {
+        // apollo.stop() runs the drain plugin, which closes the HTTP server.
+        closing ??= apollo.stop();
+        return closing;
+      },
+    };
+  }
+
+  return { name, schema, listen };
+}

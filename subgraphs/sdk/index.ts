@@ -1,0 +1,17 @@
+// The extension SDK: everything an extension author imports. Other folders import this
+// file only, never the modules beside it.
+export {
+  defineExtension,
+  type Extension,
+  type ExtensionDefinition,
+  type ListenOptions,
+  type RunningExtension,
+} from './define.js';
+export type { ExtensionResolvers } from './resolvers.js';
+export type { ContextFactory, ExtensionContext, ExtensionRequest } from './context.js';
+export { LoaderRegistry, type BatchLoadFunction, type LoaderOptions } from './loaders.js';
+export type { ExtensionStats } from './stats.js';
+export { MAX_REQUEST_BODY_BYTES } from './errors.js';
+export { GRAPHQL_PATH, HEALTH_PATH } from './http.js';
+export { runExtensionProcess, type ProcessOptions, type ReadyEvent } from './process.js';
+export { DEFAULT_MAX_PAGE_SIZE, takeFirst } from './paging.js';

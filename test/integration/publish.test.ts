@@ -1,0 +1,116 @@
+// Publishing over the admin API: a new version is live for the next request without a
+// restart, in-flight requests survive the swap, and a version that does not compose is
+// refused while the current supergraph keeps serving.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { defineExtension, type RunningExtension } from '../../subgraphs/sdk/index.js';
+import { CROSS_EXTENSION_QUERY, exampleManifest, graphql, http, publish, startGraftWithExamples } from '../helpers/index.js';
+
+describe('publishing a new version', () => {
+  let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
+  before(async () => {
+    graft = await startGraftWithExamples();
+  });
+  after(async () => {
+    await graft?.close();
+  });
+
+  test('a published version is visible to the next request without a restart', async () => {
+    // Blue-green: version 1 of "greeter" runs on one server, version 2 (a new field) on another.
+    const sdl = (fields: string) =>
+      `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\ntype Query { ${fields} }`;
+    const v1 = await defineExtension({ name: 'greeter', typeDefs: sdl('hello: String!'), resolvers: { Query: { hello: () => 'v1' } } }).listen();
+    const v2 = await defineExtension({
+      name: 'greeter',
+      typeDefs: sdl('hello: String! goodbye: String!'),
+      resolvers: { Query: { hello: () => 'v2', goodbye: () => 'bye' } },
+    }).listen();
+    try {
+      const manifest = { name: 'greeter', version: '1.0.0', owner: 'tests', subgraph: { url: v1.url, schema: 'greeter.graphql' } };
+      assert.equal((await publish(graft.server, graft.admin, { manifest, sdl: sdl('hello: String!') })).status, 201);
+      assert.deepEqual((await graphql(graft.server, '{ hello }')).body.data, { hello: 'v1' });
+      const before = await graphql(graft.server, '{ goodbye }');
+      assert.equal(before.status, 400, 'goodbye is not in the schema yet');
+      assert.equal(before.body.errors?.[0]?.extensions?.['code'], 'GRAPHQL_VALIDATION_FAILED');
+
+      const published = await publish(graft.server, graft.admin, {
+        manifest: { ...manifest, version: '1.1.0', subgraph: { url: v2.url, schema: 'greeter.graphql' } },
+        sdl: sdl('hello: String! goodbye: String!'),
+      });
+      assert.equal(published.status, 201, JSON.stringify(published.body));
+      assert.equal(published.body['version'].version, '1.1.0');
+      assert.deepEqual(
+        published.body['supergraph'].members.map((m: any) => `${m.extension}@${m.version}`).sort(),
+        ['crm@1.0.0', 'greeter@1.1.0', 'inventory@1.0.0', 'orders@1.0.0'],
+      );
+
+      const after = await graphql(graft.server, '{ hello goodbye }');
+      assert.equal(after.status, 200, JSON.stringify(after.body));
+      assert.deepEqual(after.body.data, { hello: 'v2', goodbye: 'bye' });
+    } finally {
+      await Promise.all([v1.close(), v2.close()]);
+    }
+  });
+
+  test('a version that does not compose is refused with COMPOSITION_FAILED and the old supergraph keeps serving', async () => {
+    const health = await http<Record<string, any>>(`${graft.server.url}/health`);
+    const servingId = health.body['supergraph'].id;
+    // Customer.name becomes an Int in orders: a type mismatch with crm across subgraphs.
+    const { manifest, sdl } = await exampleManifest('orders', graft.examples.orders.url, { version: '1.1.0' });
+    const broken = sdl.replace(/type Customer @key\(fields: "id"\) \{/, 'type Customer @key(fields: "id") {\n  name: Int @shareable');
+    assert.notEqual(broken, sdl);
+    const refused = await publish(graft.server, graft.admin, { manifest, sdl: broken });
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.equal(refused.body['code'], 'COMPOSITION_FAILED');
+    assert.equal(refused.body['extension'], 'orders');
+    const errors = refused.body['details'].compositionErrors as Array<{ code: string; subgraphs: string[]; message: string }>;
+    assert.ok(errors.length > 0);
+    assert.ok(errors.some((e) => e.code === 'FIELD_TYPE_MISMATCH' && e.subgraphs.includes('orders') && e.subgraphs.includes('crm')), JSON.stringify(errors));
+
+    const versions = await http<Record<string, any>>(`${graft.server.url}/admin/extensions/orders/versions`, { token: graft.admin });
+    assert.deepEqual(versions.body['versions'].map((v: any) => v.version), ['1.0.0'], 'nothing was stored');
+    const still = await http<Record<string, any>>(`${graft.server.url}/health`);
+    assert.equal(still.body['supergraph'].id, servingId);
+    const query = await graphql(graft.server, CROSS_EXTENSION_QUERY);
+    assert.equal(query.body.errors, undefined);
+  });
+
+  test('requests in flight during a publish finish without errors', async () => {
+    // A slow extension keeps requests in flight while versions of it are published.
+    const typeDefs = (extra: string) => `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+      type Query { slowEcho(ms: Int!): Int! ${extra} }`;
+    const slow = defineExtension({
+      name: 'slow',
+      typeDefs: typeDefs(''),
+      resolvers: {
+        Query: {
+          slowEcho: async (_: unknown, { ms }: { ms: number }) => {
+            await new Promise((resolve) => setTimeout(resolve, ms));
+            return ms;
+          },
+        },
+      },
+    });
+    const running: RunningExtension = await slow.listen({ port: 0 });
+    try {
+      const manifest = { name: 'slow', version: '1.0.0', owner: 'tests', subgraph: { url: running.url, schema: 'slow.graphql' } };
+      assert.equal((await publish(graft.server, graft.admin, { manifest, sdl: typeDefs('') })).status, 201);
+      const inFlight = Array.from({ length: 30 }, (_, i) => graphql(graft.server, `{ slowEcho(ms: ${50 + (i % 5) * 20}) }`));
+      for (const [index, version] of ['1.1.0', '1.2.0', '1.3.0'].entries()) {
+        const result = await publish(graft.server, graft.admin, {
+          manifest: { ...manifest, version },
+          sdl: typeDefs(`v${index}: Int`),
+        });
+        assert.equal(result.status, 201, JSON.stringify(result.body));
+      }
+      const results = await Promise.all(inFlight);
+      for (const [i, result] of results.entries()) {
+        assert.equal(result.status, 200);
+        assert.equal(result.body.errors, undefined, JSON.stringify(result.body.errors));
+        assert.deepEqual(result.body.data, { slowEcho: 50 + (i % 5) * 20 });
+      }
+    } finally {
+      await running.close();
+    }
+  });
+});
