@@ -82,7 +82,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     async (request, reply) => {
       const principal = principalOf(request);
       requireExtensionScope(principal, request.body.name);
-      const record = await registry.register(request.body, principal.subject);
+      const record = await registry.register(request.body, principal);
       return reply.code(201).send(record);
     },
   );
@@ -130,7 +130,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
       const principal = principalOf(request);
       const { name } = request.params;
       requireExtensionScope(principal, name);
-      const result = await registry.publish({ manifest: request.body.manifest, sdl: request.body.sdl, expectedName: name }, principal.subject);
+      const result = await registry.publish({ manifest: request.body.manifest, sdl: request.body.sdl, expectedName: name }, principal);
       return reply.code(201).send({
         extension: result.extension,
         version: versionSummary(result.version),
@@ -145,7 +145,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
       const principal = principalOf(request);
       requireExtensionScope(principal, request.params.name);
       await existing(request.params.name);
-      return registry.setStatus(request.params.name, status, principal.subject);
+      return registry.setStatus(request.params.name, status, principal);
     });
   }
 

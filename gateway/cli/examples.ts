@@ -24,11 +24,25 @@ export function exampleManifestPath(name: string): string {
 /** Starts one example and resolves once it printed its ready line. */
 export function startExample(
   name: string,
-  options: { port: number; host: string; onExit?: (code: number | null) => void; timeoutMs?: number },
+  options: {
+    port: number;
+    host: string;
+    /** Where the example verifies the gateway's tokens (SDK env GRAFT_GATEWAY_JWKS_URL / _ISSUER). */
+    gatewayAuth: { jwksUrl: string; issuer: string };
+    onExit?: (code: number | null) => void;
+    timeoutMs?: number;
+  },
 ): Promise<RunningExample> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'subgraphs', name, 'server.ts')], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: String(options.port), HOST: options.host, GRAFT_EXIT_WITH_PARENT: '1' },
+    env: {
+      ...process.env,
+      PORT: String(options.port),
+      HOST: options.host,
+      GRAFT_EXIT_WITH_PARENT: '1',
+      GRAFT_GATEWAY_JWKS_URL: options.gatewayAuth.jwksUrl,
+      GRAFT_GATEWAY_ISSUER: options.gatewayAuth.issuer,
+    },
     // stdin stays open for the child's lifetime: when this process dies it closes, and the example exits.
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -1,9 +1,10 @@
 // `graft start` (what `npm start` runs): the gateway on the embedded SQLite registry and,
 // unless --no-examples, the three example extensions as child processes, registered and
 // published on first start. Prints the URL and a dev token to try.
-import { loadConfig } from '../config/index.js';
+import { loadGraftConfig } from '../config/index.js';
 import { signDevToken } from '../auth/index.js';
 import { loadManifestFile } from '../manifest/index.js';
+import { SYSTEM_ACTOR } from '../publish/index.js';
 import { startGraftServer, type GraftServer } from '../server/index.js';
 import {
   EXAMPLE_DEFAULT_PORTS,
@@ -14,7 +15,6 @@ import {
   type RunningExample,
 } from './examples.js';
 
-const BOOTSTRAP_ACTOR = 'graft-dev-bootstrap';
 export const DEV_USER_SCOPES = ['crm:read', 'crm:pii', 'orders:read', 'inventory:read'];
 
 export interface StartOptions {
@@ -31,25 +31,26 @@ async function bootstrapExamples(server: GraftServer, examples: readonly Running
     // The example may run on another port than its manifest says (EXAMPLES_PORT_BASE).
     const withUrl = { ...manifest, subgraph: { ...manifest.subgraph, url: example.url } };
     if (!known) {
-      await server.registry.register({ name: manifest.name, owner: manifest.owner, description: manifest.description ?? '' }, BOOTSTRAP_ACTOR);
+      await server.registry.register({ name: manifest.name, owner: manifest.owner, description: manifest.description ?? '' }, SYSTEM_ACTOR);
     }
-    await server.registry.publish({ manifest: withUrl, sdl }, BOOTSTRAP_ACTOR);
+    await server.registry.publish({ manifest: withUrl, sdl }, SYSTEM_ACTOR);
     published.push(`${manifest.name}@${manifest.version}`);
   }
   return published;
 }
 
 export async function runStart(options: StartOptions): Promise<void> {
-  const config = loadConfig();
+  const config = await loadGraftConfig();
   const examples: RunningExample[] = [];
   let shuttingDown = false;
-  let server: GraftServer | undefined;
+  // The gateway first: the examples verify the tokens it mints against its JWKS URL.
+  const server: GraftServer = await startGraftServer({ config });
 
   const shutdown = async (signal: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
-    server?.logger.info({ signal }, 'shutting down');
-    await server?.close();
+    server.logger.info({ signal }, 'shutting down');
+    await server.close();
     await stopExamples(examples);
     process.exit(0);
   };
@@ -58,27 +59,25 @@ export async function runStart(options: StartOptions): Promise<void> {
 
   if (options.examples) {
     const base = Number(process.env['EXAMPLES_PORT_BASE'] ?? 0);
-    const started = await Promise.all(
-      EXAMPLE_NAMES.map((name, index) =>
-        startExample(name, {
-          port: base > 0 ? base + index : EXAMPLE_DEFAULT_PORTS[name],
-          host: '127.0.0.1',
-          onExit: (code) => {
-            if (!shuttingDown) server?.logger.error({ extension: name, code }, 'example extension exited; its fields now answer EXTENSION_UNAVAILABLE');
-          },
-        }),
-      ),
-    ).catch(async (error: unknown) => {
+    const gatewayAuth = { jwksUrl: `${server.url}/.well-known/jwks.json`, issuer: server.upstreamTokens.issuer };
+    try {
+      const started = await Promise.all(
+        EXAMPLE_NAMES.map((name, index) =>
+          startExample(name, {
+            port: base > 0 ? base + index : EXAMPLE_DEFAULT_PORTS[name],
+            host: '127.0.0.1',
+            gatewayAuth,
+            onExit: (code) => {
+              if (!shuttingDown) server.logger.error({ extension: name, code }, 'example extension exited; its fields now answer EXTENSION_UNAVAILABLE');
+            },
+          }),
+        ),
+      );
+      examples.push(...started);
+    } catch (error) {
+      await server.close();
       throw error;
-    });
-    examples.push(...started);
-  }
-
-  try {
-    server = await startGraftServer({ config });
-  } catch (error) {
-    await stopExamples(examples);
-    throw error;
+    }
   }
   const published = await bootstrapExamples(server, examples);
 

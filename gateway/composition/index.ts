@@ -104,3 +104,15 @@ export function composeOrThrow(subgraphs: readonly SubgraphInput[], culprit?: st
 export function supergraphHash(sdl: string): string {
   return createHash('sha256').update(sdl).digest('hex');
 }
+
+/**
+ * @apollo/gateway 2.x refuses a supergraph that links authenticated, requiresScopes or
+ * policy "for: SECURITY" (UNSUPPORTED_LINKED_FEATURE): enforcing them is Graft's job
+ * (gateway/policy). The gateway gets a copy without that purpose; the stored supergraph
+ * keeps it, and Graft reads the directives from there.
+ */
+const SECURITY_LINK = /(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:authenticated|requiresScopes|policy)\/v[0-9.]+"(?:, import: \[[^\]]*\])?), for: SECURITY\)/g;
+
+export function gatewayCompatibleSupergraph(supergraphSdl: string): string {
+  return supergraphSdl.replace(SECURITY_LINK, '$1)');
+}

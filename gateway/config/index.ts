@@ -1,6 +1,8 @@
 // Gateway configuration, in one validated place. Sources: environment variables
 // (documented in the README), then explicit overrides from code (tests, the CLI).
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AuthorizationMode, PolicyFunction } from '../policy/index.js';
 
 export type GraftMode = 'development' | 'production';
 
@@ -34,6 +36,20 @@ export interface GraftConfig {
   };
   /** Largest /graphql request body. */
   graphqlBodyLimitBytes: number;
+  authorization: {
+    /** filter (Apollo Router's default): drop denied fields; reject: refuse the operation. */
+    mode: AuthorizationMode;
+    /** Named @policy functions of the verified claims. */
+    policies: Record<string, PolicyFunction>;
+  };
+  cost: {
+    /** Largest estimated cost of one operation (COST_ESTIMATED_TOO_EXPENSIVE above). */
+    maxCost: number;
+    /** List size assumed when neither @listSize nor a slicing argument says. */
+    defaultListSize: number;
+  };
+  /** `iss` of the tokens Graft mints for extensions. */
+  upstreamIssuer: string;
 }
 
 export type ConfigOverrides = {
@@ -81,6 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     },
     admin: { bodyLimitBytes: integer(env, 'GRAFT_ADMIN_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024) },
     graphqlBodyLimitBytes: integer(env, 'GRAFT_GRAPHQL_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
+    authorization: { mode: authorizationMode(env['GRAFT_AUTHZ_MODE']), policies: {} },
+    cost: {
+      maxCost: integer(env, 'GRAFT_MAX_COST', 10_000, 1, Number.MAX_SAFE_INTEGER),
+      defaultListSize: integer(env, 'GRAFT_DEFAULT_LIST_SIZE', 10, 1, 100_000),
+    },
+    upstreamIssuer: env['GRAFT_UPSTREAM_ISSUER'] || 'graft-gateway',
   };
   const merged: GraftConfig = {
     ...config,
@@ -88,9 +110,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     auth: { ...config.auth, ...overrides.auth },
     upstream: { ...config.upstream, ...overrides.upstream },
     admin: { ...config.admin, ...overrides.admin },
+    authorization: { ...config.authorization, ...overrides.authorization },
+    cost: { ...config.cost, ...overrides.cost },
   } as GraftConfig;
   validate(merged);
   return merged;
+}
+
+function authorizationMode(raw: string | undefined): AuthorizationMode {
+  if (raw === undefined || raw === '' || raw === 'filter') return 'filter';
+  if (raw === 'reject') return 'reject';
+  throw new ConfigError(`GRAFT_AUTHZ_MODE must be "filter" or "reject"; got "${raw}".`);
+}
+
+/**
+ * The optional config file (GRAFT_CONFIG): an ES module (.js, .mjs or .ts) whose default
+ * export is a ConfigOverrides object. It is code because @policy functions are code:
+ *
+ *   export default { authorization: { policies: { 'tenant-admin': (p) => p.claims.role === 'admin' } } };
+ *
+ * Its settings win over environment variables; overrides passed by code win over both.
+ */
+export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Promise<GraftConfig> {
+  const file = env['GRAFT_CONFIG'];
+  let fromFile: ConfigOverrides = {};
+  if (file) {
+    let module: { default?: unknown };
+    try {
+      module = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+    } catch (error) {
+      throw new ConfigError(`Cannot load GRAFT_CONFIG=${file}: ${(error as Error).message}`);
+    }
+    if (typeof module.default !== 'object' || module.default === null) {
+      throw new ConfigError(`GRAFT_CONFIG=${file} must export default an object of settings.`);
+    }
+    fromFile = module.default as ConfigOverrides;
+    for (const [name, policy] of Object.entries(fromFile.authorization?.policies ?? {})) {
+      if (typeof policy !== 'function') throw new ConfigError(`authorization.policies.${name} in ${file} must be a function of the principal.`);
+    }
+  }
+  const fromEnv = loadConfig(env, {});
+  const defined = (section: Record<string, unknown> | undefined) =>
+    Object.fromEntries(Object.entries(section ?? {}).filter(([, v]) => v !== undefined));
+  return loadConfig(env, {
+    ...fromFile,
+    ...overrides,
+    auth: { ...defined(fromFile.auth), ...defined(overrides.auth) },
+    upstream: { ...defined(fromFile.upstream), ...defined(overrides.upstream) },
+    admin: { ...defined(fromFile.admin), ...defined(overrides.admin) },
+    authorization: {
+      mode: overrides.authorization?.mode ?? fromFile.authorization?.mode ?? fromEnv.authorization.mode,
+      policies: { ...fromFile.authorization?.policies, ...overrides.authorization?.policies },
+    },
+    cost: { ...defined(fromFile.cost), ...defined(overrides.cost) },
+  });
 }
 
 function validate(config: GraftConfig): void {

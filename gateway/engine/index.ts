@@ -14,6 +14,8 @@ import type {
 } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema } from 'graphql';
 import type { Agent } from 'undici';
+import { gatewayCompatibleSupergraph } from '../composition/index.js';
+import type { EdgeGuard } from '../policy/index.js';
 import { ExtensionDataSource, type ExtensionRuntimeTable, type UpstreamOptions } from '../upstream/index.js';
 
 export interface GatewayLogger {
@@ -36,6 +38,7 @@ interface LiveSnapshot extends SupergraphSnapshot {
   id: number | undefined;
   readonly gateway: ApolloGateway;
   readonly executor: GatewayExecutor;
+  readonly guard: EdgeGuard | undefined;
   inFlight: number;
   superseded: boolean;
 }
@@ -45,6 +48,8 @@ export interface GraftGatewayOptions {
   agent: Agent;
   upstream: UpstreamOptions;
   logger: GatewayLogger;
+  /** Builds the per-supergraph edge guard (authorization, cost) run before planning. */
+  prepareGuard?: (supergraph: { sdl: string; apiSchema: GraphQLSchema }) => EdgeGuard;
 }
 
 export class GraftGateway implements GatewayInterface {
@@ -70,7 +75,7 @@ export class GraftGateway implements GatewayInterface {
    */
   async prepare(supergraph: { hash: string; sdl: string }): Promise<SupergraphSnapshot> {
     const gateway = new ApolloGateway({
-      supergraphSdl: supergraph.sdl,
+      supergraphSdl: gatewayCompatibleSupergraph(supergraph.sdl),
       logger: this.#options.logger,
       buildService: ({ name, url }) => this.#dataSource(name, url ?? ''),
     });
@@ -81,6 +86,7 @@ export class GraftGateway implements GatewayInterface {
     const { executor } = await gateway.load();
     unsubscribe();
     if (!apiSchema || !executor) throw new Error('ApolloGateway loaded without a schema');
+    const guard = this.#options.prepareGuard?.({ sdl: supergraph.sdl, apiSchema });
     const snapshot: LiveSnapshot = {
       id: undefined,
       hash: supergraph.hash,
@@ -89,6 +95,7 @@ export class GraftGateway implements GatewayInterface {
       loadedAt: new Date(),
       gateway,
       executor,
+      guard,
       inFlight: 0,
       superseded: false,
     };
@@ -149,7 +156,11 @@ export class GraftGateway implements GatewayInterface {
     if (!snapshot) throw new Error('no supergraph is loaded');
     snapshot.inFlight += 1;
     try {
-      return await snapshot.executor(requestContext);
+      if (!snapshot.guard) return await snapshot.executor(requestContext);
+      const decision = snapshot.guard.decide(requestContext);
+      if (decision.kind === 'respond') return decision.result;
+      const result = await snapshot.executor(decision.requestContext);
+      return decision.finish ? decision.finish(result) : result;
     } finally {
       snapshot.inFlight -= 1;
       this.#maybeStop(snapshot);

@@ -15,7 +15,17 @@ import type {
   RegistryStore,
   SupergraphRecord,
 } from '../registry/index.js';
-import type { ExtensionRuntimeTable } from '../upstream/index.js';
+import { authorizationUsageOf } from '../policy/index.js';
+import type { ExtensionRuntimeState, ExtensionRuntimeTable } from '../upstream/index.js';
+
+/** Who asks for a registry change: the verified token's subject and scopes. */
+export interface Actor {
+  subject: string;
+  scopes: ReadonlySet<string>;
+}
+
+/** The identity `graft start` registers the examples with. */
+export const SYSTEM_ACTOR: Actor = { subject: 'graft-system', scopes: new Set(['graft:admin']) };
 
 /** The part of the gateway the pipeline swaps supergraphs on. */
 export interface SupergraphHost {
@@ -37,6 +47,8 @@ export interface RegistryServiceOptions {
   host: SupergraphHost;
   runtime: ExtensionRuntimeTable;
   upstream: { defaultTimeoutMs: number; maxTimeoutMs: number };
+  /** Names of the @policy functions the gateway config registers. */
+  knownPolicies: ReadonlySet<string>;
 }
 
 export class RegistryService {
@@ -44,6 +56,7 @@ export class RegistryService {
   readonly #host: SupergraphHost;
   readonly #runtime: ExtensionRuntimeTable;
   readonly #upstream: RegistryServiceOptions['upstream'];
+  readonly #knownPolicies: ReadonlySet<string>;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: RegistryServiceOptions) {
@@ -51,6 +64,7 @@ export class RegistryService {
     this.#host = options.host;
     this.#runtime = options.runtime;
     this.#upstream = options.upstream;
+    this.#knownPolicies = options.knownPolicies;
   }
 
   get store(): RegistryStore {
@@ -64,8 +78,48 @@ export class RegistryService {
     return run;
   }
 
-  timeoutFor(manifest: ExtensionManifest): number {
-    return Math.min(manifest.limits?.timeoutMs ?? this.#upstream.defaultTimeoutMs, this.#upstream.maxTimeoutMs);
+  runtimeStateOf(manifest: ExtensionManifest, status: ExtensionStatus): ExtensionRuntimeState {
+    return {
+      status,
+      timeoutMs: Math.min(manifest.limits?.timeoutMs ?? this.#upstream.defaultTimeoutMs, this.#upstream.maxTimeoutMs),
+      grants: manifest.grants ?? [],
+      maxCost: manifest.limits?.maxCost,
+    };
+  }
+
+  /**
+   * Least privilege toward extensions: an extension may require in @requiresScopes only
+   * scopes it is granted, a grant outside its own "name:" namespace needs graft:admin,
+   * and every @policy it names must be registered in the gateway config.
+   */
+  #checkPrivileges(manifest: ExtensionManifest, sdl: string, actor: Actor): void {
+    const { name } = manifest;
+    const grants = new Set(manifest.grants ?? []);
+    const usage = authorizationUsageOf(sdl);
+    const ungranted = [...usage.scopes].filter((scope) => !grants.has(scope));
+    if (ungranted.length > 0) {
+      throw new GraftError(
+        GraftErrorCode.GRANT_NOT_ALLOWED,
+        `Extension "${name}" uses scopes it is not granted in @requiresScopes: ${ungranted.join(', ')}. Add them to "grants" in graft.json.`,
+        { extension: name, details: { ungrantedScopes: ungranted } },
+      );
+    }
+    const foreign = [...grants].filter((scope) => !scope.startsWith(`${name}:`));
+    if (foreign.length > 0 && !actor.scopes.has('graft:admin')) {
+      throw new GraftError(
+        GraftErrorCode.GRANT_NOT_ALLOWED,
+        `Grants outside the "${name}:" namespace (${foreign.join(', ')}) need a publisher with scope graft:admin; ask a platform admin to publish this version or remove them.`,
+        { extension: name, details: { foreignGrants: foreign } },
+      );
+    }
+    const unknown = [...usage.policies].filter((policy) => !this.#knownPolicies.has(policy));
+    if (unknown.length > 0) {
+      throw new GraftError(
+        GraftErrorCode.UNKNOWN_POLICY,
+        `Extension "${name}" uses @policy names the gateway does not know: ${unknown.join(', ')}. Register them in the gateway config (authorization.policies) or fix the names.`,
+        { extension: name, details: { unknownPolicies: unknown, knownPolicies: [...this.#knownPolicies] } },
+      );
+    }
   }
 
   /** Loads the stored supergraph into the gateway (at start). Returns false on an empty registry. */
@@ -78,12 +132,12 @@ export class RegistryService {
     return true;
   }
 
-  async register(input: { name: string; owner: string; description?: string }, actor: string): Promise<ExtensionRecord> {
+  async register(input: { name: string; owner: string; description?: string }, actor: Actor): Promise<ExtensionRecord> {
     if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(input.name)) {
       throw new GraftError(GraftErrorCode.BAD_REQUEST, `"${input.name}" is not a valid extension name: use a DNS label (lower-case letters, digits and '-', starting with a letter).`);
     }
     return this.#serialize(() =>
-      this.#store.createExtension({ name: input.name, owner: input.owner, description: input.description ?? '' }, actor),
+      this.#store.createExtension({ name: input.name, owner: input.owner, description: input.description ?? '' }, actor.subject),
     );
   }
 
@@ -91,7 +145,7 @@ export class RegistryService {
    * Publishes one version. `expectedName` is the extension named by the URL, if any.
    * Nothing stored changes unless every step passes.
    */
-  async publish(input: { manifest: unknown; sdl: string; expectedName?: string }, actor: string): Promise<PublishResult> {
+  async publish(input: { manifest: unknown; sdl: string; expectedName?: string }, actor: Actor): Promise<PublishResult> {
     const manifest = validateManifest(input.manifest);
     const { name } = manifest;
     if (input.expectedName !== undefined && input.expectedName !== name) {
@@ -105,6 +159,7 @@ export class RegistryService {
       throw new GraftError(GraftErrorCode.SDL_INVALID, `The SDL of extension "${name}" is empty: send the subgraph schema as "sdl".`, { extension: name });
     }
     parseSubgraphSdl(name, input.sdl);
+    this.#checkPrivileges(manifest, input.sdl, actor);
 
     return this.#serialize(async () => {
       const extension = await this.#store.getExtension(name);
@@ -139,7 +194,7 @@ export class RegistryService {
           version: manifest.version,
           manifest,
           sdl: input.sdl,
-          publishedBy: actor,
+          publishedBy: actor.subject,
           supergraph: {
             sdl: composed.supergraphSdl,
             apiSdl: composed.apiSdl,
@@ -150,7 +205,7 @@ export class RegistryService {
         await this.#host.discard(snapshot);
         throw error;
       }
-      this.#runtime.set(name, { status: extension.status, timeoutMs: this.timeoutFor(manifest) });
+      this.#runtime.set(name, this.runtimeStateOf(manifest, extension.status));
       await this.#host.activate(snapshot, stored.supergraph.id);
       const updated = (await this.#store.getExtension(name)) ?? extension;
       const { id, hash: storedHash, members, createdAt } = stored.supergraph;
@@ -159,9 +214,9 @@ export class RegistryService {
   }
 
   /** Pause keeps the schema stable and answers the extension's fields with EXTENSION_PAUSED. */
-  async setStatus(name: string, status: Exclude<ExtensionStatus, 'retired'>, actor: string): Promise<ExtensionRecord> {
+  async setStatus(name: string, status: Exclude<ExtensionStatus, 'retired'>, actor: Actor): Promise<ExtensionRecord> {
     return this.#serialize(async () => {
-      const record = await this.#store.setStatus(name, status, actor);
+      const record = await this.#store.setStatus(name, status, actor.subject);
       this.#runtime.setStatus(name, status);
       return record;
     });
@@ -185,7 +240,7 @@ export class RegistryService {
     for (const extension of await this.#store.listExtensions()) {
       if (!extension.activeVersion) continue;
       const version = await this.#store.getVersion(extension.name, extension.activeVersion);
-      if (version) this.#runtime.set(extension.name, { status: extension.status, timeoutMs: this.timeoutFor(version.manifest) });
+      if (version) this.#runtime.set(extension.name, this.runtimeStateOf(version.manifest, extension.status));
     }
   }
 }

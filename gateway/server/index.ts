@@ -25,7 +25,8 @@ import { GraftGateway, type SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode, isGraftError } from '../errors/index.js';
 import { RegistryService, type SupergraphHost } from '../publish/index.js';
 import { openSqliteRegistry, type RegistryStore } from '../registry/index.js';
-import { ExtensionRuntimeTable, createUpstreamAgent } from '../upstream/index.js';
+import { prepareEdgeGuard, type OperationCheckFactory } from '../policy/index.js';
+import { ExtensionRuntimeTable, UpstreamTokenIssuer, createUpstreamAgent } from '../upstream/index.js';
 
 /** What every resolver-side hook sees about the request. */
 export interface GraftContext {
@@ -39,6 +40,8 @@ export interface GraftServer {
   readonly registry: RegistryService;
   readonly gateway: GraftGateway;
   readonly devIssuer: DevIssuer | undefined;
+  /** Mints the scoped tokens sent to extensions; its keys are at /.well-known/jwks.json. */
+  readonly upstreamTokens: UpstreamTokenIssuer;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -48,6 +51,8 @@ export interface StartGraftServerOptions {
   /** Defaults to the SQLite registry in config.dataDir. */
   store?: RegistryStore;
   logger?: Logger;
+  /** Extra per-operation checks at the edge (cost limits are added here). */
+  checks?: OperationCheckFactory[];
 }
 
 async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
@@ -94,11 +99,14 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
 
   const runtime = new ExtensionRuntimeTable();
   const agent = createUpstreamAgent();
+  const upstreamTokens = await UpstreamTokenIssuer.create({ issuer: config.upstreamIssuer, dataDir: config.dataDir });
+  const guardOptions = { mode: config.authorization.mode, policies: config.authorization.policies, checks: options.checks ?? [] };
   const gatewayLogger = logger.child({ component: 'gateway' });
   const gateway = new GraftGateway({
     runtime,
     agent,
-    upstream: { defaultTimeoutMs: config.upstream.defaultTimeoutMs },
+    upstream: { defaultTimeoutMs: config.upstream.defaultTimeoutMs, tokens: upstreamTokens },
+    prepareGuard: (supergraph) => prepareEdgeGuard(guardOptions, supergraph),
     logger: {
       debug: (m) => gatewayLogger.debug(m),
       info: (m) => gatewayLogger.info(m),
@@ -138,7 +146,13 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     },
     discard: (snapshot) => gateway.discard(snapshot),
   };
-  const registry = new RegistryService({ store, host, runtime, upstream: config.upstream });
+  const registry = new RegistryService({
+    store,
+    host,
+    runtime,
+    upstream: config.upstream,
+    knownPolicies: new Set(Object.keys(config.authorization.policies)),
+  });
   await registry.loadActive();
 
   const app: FastifyInstance = Fastify({
@@ -214,6 +228,11 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   };
   app.route({ method: ['GET', 'POST'], url: '/graphql', schema: { hide: true }, handler: handleGraphQL });
 
+  // Public keys of the tokens minted for extensions (their SDK verifies with them).
+  app.get('/.well-known/jwks.json', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=60').send(upstreamTokens.jwks()),
+  );
+
   app.get('/health', { schema: { hide: true } }, async () => {
     const current = gateway.current;
     return {
@@ -239,6 +258,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     registry,
     gateway,
     devIssuer,
+    upstreamTokens,
     logger,
     async close() {
       if (closed) return;
@@ -247,6 +267,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       await app.close();
       if (apollo) await apollo.stop();
       else await gateway.stop();
+      upstreamTokens.stop();
       await agent.close();
       await store.close();
     },

@@ -7,12 +7,23 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { Agent, errors as undiciErrors } from 'undici';
 import { GraftErrorCode } from '../errors/index.js';
+import { ANONYMOUS, type Principal } from '../auth/index.js';
 import type { ExtensionStatus } from '../registry/index.js';
+import type { UpstreamTokenIssuer } from './tokens.js';
+
+export { UpstreamTokenIssuer, type UpstreamTokenIssuerOptions } from './tokens.js';
+
+/** Header carrying the actual-cost budget of this operation in the extension (SDK counts against it). */
+export const COST_BUDGET_HEADER = 'graft-cost-budget';
 
 /** What the data sources need to know about each extension right now; updated on publish, pause, resume. */
 export interface ExtensionRuntimeState {
   status: ExtensionStatus;
   timeoutMs: number;
+  /** Scopes the extension may receive (manifest grants). */
+  grants: readonly string[];
+  /** Largest estimated cost of its part of one operation (manifest limits.maxCost). */
+  maxCost: number | undefined;
 }
 
 export class ExtensionRuntimeTable {
@@ -34,6 +45,8 @@ export class ExtensionRuntimeTable {
 
 export interface UpstreamOptions {
   defaultTimeoutMs: number;
+  /** Mints the scoped token sent instead of the user's. */
+  tokens: UpstreamTokenIssuer;
   /** Largest subgraph response body accepted. */
   maxResponseBytes?: number;
 }
@@ -50,7 +63,7 @@ export class ExtensionDataSource implements GraphQLDataSource {
   readonly #url: URL;
   readonly #runtime: ExtensionRuntimeTable;
   readonly #agent: Agent;
-  readonly #options: Required<UpstreamOptions>;
+  readonly #options: UpstreamOptions & { maxResponseBytes: number };
 
   constructor(name: string, url: string, runtime: ExtensionRuntimeTable, agent: Agent, options: UpstreamOptions) {
     this.#name = name;
@@ -69,6 +82,15 @@ export class ExtensionDataSource implements GraphQLDataSource {
     const timeoutMs = state?.timeoutMs ?? this.#options.defaultTimeoutMs;
     const { query, variables, operationName } = options.request;
     const body = JSON.stringify({ query, variables, operationName });
+    // Never the client's headers: only a token minted for this extension (user scopes ∩ grants).
+    const principal = (options.context as { principal?: Principal } | undefined)?.principal ?? ANONYMOUS;
+    const token = await this.#options.tokens.tokenFor(principal, name, state?.grants ?? []);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      authorization: `Bearer ${token}`,
+    };
+    if (state?.maxCost !== undefined) headers[COST_BUDGET_HEADER] = String(state.maxCost);
 
     let response: Awaited<ReturnType<Agent['request']>>;
     try {
@@ -76,7 +98,7 @@ export class ExtensionDataSource implements GraphQLDataSource {
         origin: this.#url.origin,
         path: this.#url.pathname + this.#url.search,
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers,
         body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,

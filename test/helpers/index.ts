@@ -127,3 +127,4 @@ export async function startGraftWithExamples() {
 }
 
 export const CROSS_EXTENSION_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';
+export { startRecordingSubgraph, type RecordedRequest, type RecordingSubgraph } from './recording-subgraph.js';

@@ -1,0 +1,80 @@
+// The data of a schema check. These shapes are what `graft check --format json` prints and
+// what the publish pipeline will store with a version, so they are part of the public API:
+// add fields, never rename or repurpose them.
+import type { CompositionProblem, SubgraphInput } from '../composition/index.js';
+
+/** How a change affects the graph's clients (the frontends and their persisted operations). */
+export type Criticality = 'breaking' | 'dangerous' | 'safe';
+
+/** The outcome of a check: the most severe of its composition errors, changes and broken operations. */
+export type Verdict = 'composition-error' | Criticality;
+
+/**
+ * `subgraph`: a change to one subgraph's own SDL, as its author wrote it.
+ * `api`: a change to the composed API schema, the contract frontends query.
+ */
+export type ChangeLevel = 'subgraph' | 'api';
+
+export interface SchemaChange {
+  level: ChangeLevel;
+  /** The subgraph whose SDL changed (level "subgraph" only). */
+  subgraph?: string;
+  /**
+   * A @graphql-inspector/core ChangeType (FIELD_REMOVED, ENUM_VALUE_ADDED, ...) or one of
+   * Graft's own (KEY_ADDED, KEY_REMOVED, KEY_CHANGED, KEY_RESOLVABLE_CHANGED,
+   * DIRECTIVE_USAGE_ARGUMENT_CHANGED, SUBGRAPH_ADDED, SUBGRAPH_REMOVED).
+   */
+  type: string;
+  criticality: Criticality;
+  /** Schema coordinate of what changed: "Customer.email", "Query.customers.first", "@cost", "Order.@key". */
+  path: string;
+  message: string;
+  /** Why this criticality; always set where Graft's rule table differs from inspector's. */
+  reason?: string;
+}
+
+/** One file of operations (several operations and fragments per file are fine). */
+export interface OperationDocument {
+  /** Where it comes from, as the user should see it: a path, or "registry:<name>". */
+  file: string;
+  source: string;
+}
+
+export interface OperationFailure {
+  /** The operation name; an anonymous operation is "<anonymous query #n>". */
+  name: string;
+  file: string;
+  /** 1-based line of the operation in its file. */
+  line: number;
+  /** graphql-js validation messages. */
+  errors: string[];
+}
+
+export interface SchemaCheckInput {
+  /** Every subgraph of the current graph. URLs do not matter to a check. */
+  base: readonly SubgraphInput[];
+  /** The graph as it would be after the change: the base with replacements, additions and removals applied. */
+  proposed: readonly SubgraphInput[];
+  /** Subgraphs whose SDL is diffed on its own; defaults to every subgraph added, removed or with a different SDL. */
+  changedSubgraphs?: readonly string[];
+  /** Operations the graph's clients use (persisted or registered operations). */
+  operations?: readonly OperationDocument[];
+}
+
+export interface SchemaCheckReport {
+  verdict: Verdict;
+  /** Subgraph-level changes first (by subgraph), then API-level changes. */
+  changes: SchemaChange[];
+  /** Why the proposed graph does not compose (empty when it does). */
+  compositionErrors: CompositionProblem[];
+  /** Operations valid against the base API schema that the proposed one no longer validates. */
+  affectedOperations: OperationFailure[];
+  /** Operations that already fail against the base API schema: reported, not blamed on the change. */
+  operationsFailingOnBase: OperationFailure[];
+  /** Why the base itself does not compose (then there is no API diff and operations are judged against the proposed graph only). */
+  baseCompositionErrors: CompositionProblem[];
+  changedSubgraphs: string[];
+  operationsChecked: number;
+  /** Things the reader must know to trust the report, e.g. a step that could not run. */
+  notes: string[];
+}

@@ -1,0 +1,407 @@
+// Edge authorization of one operation: which selections the principal may not see.
+// Filter mode (the default, as in Apollo Router) removes them from the document before
+// planning, so no subgraph is ever asked for them; reject mode refuses the operation.
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  getNullableType,
+  isAbstractType,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type InlineFragmentNode,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Principal } from '../auth/index.js';
+import { GraftErrorCode } from '../errors/index.js';
+import type { AuthorizationMetadata, Requirement } from './metadata.js';
+
+/** A named @policy: a function of the verified claims, registered in the gateway config. */
+export type PolicyFunction = (principal: Principal) => boolean;
+
+export type AuthorizationMode = 'filter' | 'reject';
+
+export interface PathSegment {
+  /** Response key (alias or field name). */
+  key: string;
+  /** The field's type, for null insertion and propagation. */
+  type: GraphQLOutputType;
+}
+
+export interface DeniedSelection {
+  /** Where in the response: response keys, "@" standing for every item of a list. */
+  path: Array<string>;
+  typedPath: PathSegment[];
+  coordinate: string;
+  /** Scope alternatives that would grant access, each minus what the principal has. */
+  missingScopes: string[][];
+  unmetPolicies: string[][];
+  needsAuthentication: boolean;
+}
+
+export interface AuthorizationOutcome {
+  /** The document to execute: the original one when nothing is denied. */
+  document: DocumentNode;
+  denied: DeniedSelection[];
+  /**
+   * Fields whose every sub-selection was denied keep a `__typename` selection so the object
+   * itself still answers (`{ member: { salary: null } }`); it is removed from the result.
+   */
+  placeholders: PathSegment[][];
+  /** The operation's root selections were all removed: nothing to execute. */
+  empty: boolean;
+}
+
+interface Verdict {
+  allowed: boolean;
+  missingScopes: string[][];
+  unmetPolicies: string[][];
+  needsAuthentication: boolean;
+}
+
+const ALLOWED: Verdict = { allowed: true, missingScopes: [], unmetPolicies: [], needsAuthentication: false };
+
+export class OperationAuthorizer {
+  readonly #schema: GraphQLSchema;
+  readonly #metadata: AuthorizationMetadata;
+  readonly #policies: Readonly<Record<string, PolicyFunction>>;
+  /** Requirements per "Parent.field" once the field, its parent and its return type are combined. */
+  readonly #combined = new Map<string, readonly Requirement[]>();
+
+  constructor(schema: GraphQLSchema, metadata: AuthorizationMetadata, policies: Readonly<Record<string, PolicyFunction>>) {
+    this.#schema = schema;
+    this.#metadata = metadata;
+    this.#policies = policies;
+  }
+
+  /** True when the supergraph has no authorization directive at all: nothing to walk. */
+  get isOpen(): boolean {
+    return this.#metadata.fields.size === 0 && this.#metadata.types.size === 0;
+  }
+
+  authorize(document: DocumentNode, operationName: string | null | undefined, principal: Principal): AuthorizationOutcome {
+    if (this.isOpen) return { document, denied: [], placeholders: [], empty: false };
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    let operation: OperationDefinitionNode | undefined;
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+      if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) {
+        operation ??= definition;
+      }
+    }
+    if (!operation) return { document, denied: [], placeholders: [], empty: false };
+    const root = this.#schema.getRootType(operation.operation);
+    if (!root) return { document, denied: [], placeholders: [], empty: false };
+
+    const denied: DeniedSelection[] = [];
+    const placeholders: PathSegment[][] = [];
+    const walk = new Walk(this, fragments, principal, denied, placeholders);
+    const selectionSet = walk.selectionSet(operation.selectionSet, root, [], []);
+    if (denied.length === 0) return { document, denied, placeholders, empty: false };
+    // Fragments were inlined while filtering: the new document has the operation only.
+    const filtered: DocumentNode = {
+      kind: Kind.DOCUMENT,
+      definitions: selectionSet ? [{ ...operation, selectionSet }] : [],
+    };
+    return { document: filtered, denied, placeholders, empty: selectionSet === undefined };
+  }
+
+  schemaType(name: string) {
+    return this.#schema.getType(name);
+  }
+
+  requirementsFor(parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): readonly Requirement[] {
+    const key = `${parent.name}.${field.name}`;
+    let combined = this.#combined.get(key);
+    if (!combined) {
+      const returned = getNamedType(field.type);
+      combined = [
+        ...(this.#metadata.fields.get(key) ?? []),
+        ...(this.#metadata.types.get(parent.name) ?? []),
+        ...(this.#metadata.types.get(returned.name) ?? []),
+        // A field of an interface also needs what its implementations' fields need.
+        ...(isInterfaceType(parent)
+          ? this.#schema.getPossibleTypes(parent).flatMap((t) => this.#metadata.fields.get(`${t.name}.${field.name}`) ?? [])
+          : []),
+      ];
+      this.#combined.set(key, combined);
+    }
+    return combined;
+  }
+
+  evaluate(requirements: readonly Requirement[], principal: Principal): Verdict {
+    if (requirements.length === 0) return ALLOWED;
+    let allowed = true;
+    const missingScopes: string[][] = [];
+    const unmetPolicies: string[][] = [];
+    let needsAuthentication = false;
+    for (const requirement of requirements) {
+      if (requirement.kind === 'authenticated') {
+        if (principal.subject === 'anonymous') {
+          allowed = false;
+          needsAuthentication = true;
+        }
+      } else if (requirement.kind === 'scopes') {
+        const gaps = requirement.anyOf.map((all) => all.filter((scope) => !principal.scopes.has(scope)));
+        if (gaps.length > 0 && !gaps.some((gap) => gap.length === 0)) {
+          allowed = false;
+          missingScopes.push(...gaps);
+        }
+      } else {
+        const pass = requirement.anyOf.some((all) => all.every((name) => this.#policy(name, principal)));
+        if (!pass) {
+          allowed = false;
+          unmetPolicies.push(...requirement.anyOf);
+        }
+      }
+    }
+    return { allowed, missingScopes, unmetPolicies, needsAuthentication };
+  }
+
+  #policy(name: string, principal: Principal): boolean {
+    const policy = this.#policies[name];
+    if (!policy) return false; // an unknown policy never grants access
+    try {
+      return policy(principal) === true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+class Walk {
+  readonly #authorizer: OperationAuthorizer;
+  readonly #fragments: Map<string, FragmentDefinitionNode>;
+  readonly #principal: Principal;
+  readonly #denied: DeniedSelection[];
+  readonly #placeholders: PathSegment[][];
+
+  constructor(
+    authorizer: OperationAuthorizer,
+    fragments: Map<string, FragmentDefinitionNode>,
+    principal: Principal,
+    denied: DeniedSelection[],
+    placeholders: PathSegment[][],
+  ) {
+    this.#authorizer = authorizer;
+    this.#fragments = fragments;
+    this.#principal = principal;
+    this.#denied = denied;
+    this.#placeholders = placeholders;
+  }
+
+  /** Returns the filtered selection set, or undefined when nothing in it remains. */
+  selectionSet(
+    selectionSet: SelectionSetNode,
+    parent: GraphQLCompositeType,
+    path: string[],
+    typedPath: PathSegment[],
+  ): SelectionSetNode | undefined {
+    const kept: SelectionNode[] = [];
+    for (const selection of selectionSet.selections) {
+      const result = this.#selection(selection, parent, path, typedPath);
+      if (result) kept.push(result);
+    }
+    if (kept.length === 0) return undefined;
+    return { ...selectionSet, selections: kept };
+  }
+
+  #selection(selection: SelectionNode, parent: GraphQLCompositeType, path: string[], typedPath: PathSegment[]): SelectionNode | undefined {
+    switch (selection.kind) {
+      case Kind.FIELD:
+        return this.#field(selection, parent, path, typedPath);
+      case Kind.INLINE_FRAGMENT: {
+        const type = selection.typeCondition ? this.#compositeType(selection.typeCondition.name.value) ?? parent : parent;
+        const inner = this.selectionSet(selection.selectionSet, type, path, typedPath);
+        return inner ? { ...selection, selectionSet: inner } : undefined;
+      }
+      case Kind.FRAGMENT_SPREAD: {
+        const fragment = this.#fragments.get(selection.name.value);
+        if (!fragment) return undefined;
+        const type = this.#compositeType(fragment.typeCondition.name.value) ?? parent;
+        const inner = this.selectionSet(fragment.selectionSet, type, path, typedPath);
+        if (!inner) return undefined;
+        const inline: InlineFragmentNode = {
+          kind: Kind.INLINE_FRAGMENT,
+          typeCondition: fragment.typeCondition,
+          directives: selection.directives ?? [],
+          selectionSet: inner,
+        };
+        return inline;
+      }
+    }
+  }
+
+  #compositeType(name: string): GraphQLCompositeType | undefined {
+    const type = this.#authorizer.schemaType(name);
+    return type && isCompositeType(type) ? type : undefined;
+  }
+
+  #field(node: FieldNode, parent: GraphQLCompositeType, path: string[], typedPath: PathSegment[]): FieldNode | undefined {
+    const name = node.name.value;
+    // __typename and introspection are always allowed; a union has no fields of its own.
+    if (name.startsWith('__') || (isAbstractType(parent) && !isInterfaceType(parent))) return node;
+    const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+    if (!definition) return node;
+    const key = node.alias?.value ?? name;
+    const fieldPath = [...path, key];
+    const fieldTypedPath = [...typedPath, { key, type: definition.type }];
+    const verdict = this.#authorizer.evaluate(this.#authorizer.requirementsFor(parent, definition), this.#principal);
+    if (!verdict.allowed) {
+      this.#denied.push({
+        path: fieldPath,
+        typedPath: fieldTypedPath,
+        coordinate: `${parent.name}.${name}`,
+        missingScopes: verdict.missingScopes,
+        unmetPolicies: verdict.unmetPolicies,
+        needsAuthentication: verdict.needsAuthentication,
+      });
+      return undefined;
+    }
+    if (!node.selectionSet) return node;
+    const returned = getNamedType(definition.type);
+    if (!isCompositeType(returned)) return node;
+    const inner = this.selectionSet(node.selectionSet, returned, [...fieldPath, ...listMarkers(definition.type)], fieldTypedPath);
+    if (!inner) {
+      // Every sub-selection was denied: keep the object with a placeholder selection.
+      this.#placeholders.push(fieldTypedPath);
+      return { ...node, selectionSet: { kind: Kind.SELECTION_SET, selections: [TYPENAME_FIELD] } };
+    }
+    return inner === node.selectionSet ? node : { ...node, selectionSet: inner };
+  }
+}
+
+const TYPENAME_FIELD: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
+
+/** Removes the placeholder `__typename` selections Graft added (see AuthorizationOutcome). */
+export function removePlaceholders(data: Record<string, unknown> | null | undefined, placeholders: readonly PathSegment[][]): void {
+  if (!data) return;
+  for (const path of placeholders) removeTypenameAt(data, path, 0);
+}
+
+function removeTypenameAt(value: unknown, path: readonly PathSegment[], index: number): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const item of value) removeTypenameAt(item, path, index);
+    return;
+  }
+  const object = value as Record<string, unknown>;
+  if (index === path.length) {
+    delete object['__typename'];
+    return;
+  }
+  const segment = path[index];
+  if (segment) removeTypenameAt(object[segment.key], path, index + 1);
+}
+
+function listMarkers(type: GraphQLOutputType): string[] {
+  const markers: string[] = [];
+  let current = getNullableType(type);
+  while (isListType(current)) {
+    markers.push('@');
+    current = getNullableType(current.ofType);
+  }
+  return markers;
+}
+
+/** One GraphQLError per denied selection, as clients see it. */
+export function deniedErrors(denied: readonly DeniedSelection[]): GraphQLError[] {
+  return denied.map(
+    (d) =>
+      new GraphQLError(
+        d.needsAuthentication
+          ? `Unauthorized field or type: ${d.coordinate} needs an authenticated user; send a token.`
+          : `Unauthorized field or type: ${d.coordinate}${d.missingScopes.length > 0 ? ` needs scopes ${d.missingScopes.map((s) => s.join(' & ')).join(' or ')}` : ''}${d.unmetPolicies.length > 0 ? ` needs policy ${d.unmetPolicies.map((p) => p.join(' & ')).join(' or ')}` : ''}.`,
+        {
+          path: d.path,
+          extensions: {
+            code: GraftErrorCode.UNAUTHORIZED_FIELD_OR_TYPE,
+            ...(d.missingScopes.length > 0 ? { missingScopes: d.missingScopes } : {}),
+            ...(d.unmetPolicies.length > 0 ? { unmetPolicies: d.unmetPolicies } : {}),
+          },
+        },
+      ),
+  );
+}
+
+/** Reject mode: the whole operation is refused, listing every denied path. */
+export function forbiddenError(denied: readonly DeniedSelection[]): GraphQLError {
+  const paths = denied.map((d) => d.path.join('.'));
+  return new GraphQLError(`The operation was refused: the token may not see ${paths.join(', ')}. Remove these fields or get a token with the missing scopes.`, {
+    extensions: {
+      code: GraftErrorCode.FORBIDDEN,
+      deniedPaths: denied.map((d) => d.path),
+      missingScopes: [...new Set(denied.flatMap((d) => d.missingScopes.map((s) => s.join(' '))))],
+    },
+  });
+}
+
+type Data = Record<string, unknown>;
+
+/**
+ * Puts null at each denied path of an execution result. A denied non-null field nulls its
+ * parent, and so on up to the nearest nullable position, as GraphQL's null propagation would.
+ */
+export function insertDeniedNulls(data: Data | null | undefined, denied: readonly DeniedSelection[]): Data | null {
+  if (!data) return data ?? null;
+  for (const selection of denied) {
+    if (nullAt(data, selection.typedPath, 0) === 'propagate') return null;
+  }
+  return data;
+}
+
+function nullAt(object: Data, path: readonly PathSegment[], index: number): 'done' | 'propagate' {
+  const segment = path[index];
+  if (!segment) return 'done';
+  if (index === path.length - 1) {
+    if (isNonNullType(segment.type)) return 'propagate';
+    object[segment.key] = null;
+    return 'done';
+  }
+  const value = object[segment.key];
+  if (value === null || value === undefined) {
+    // The field may be missing because every child was denied: it is null too.
+    if (value === undefined) {
+      if (isNonNullType(segment.type)) return 'propagate';
+      object[segment.key] = null;
+    }
+    return 'done';
+  }
+  const outcome = descend(value, segment.type, path, index);
+  if (outcome === 'propagate') {
+    if (isNonNullType(segment.type)) return 'propagate';
+    object[segment.key] = null;
+  }
+  return 'done';
+}
+
+function descend(value: unknown, type: GraphQLOutputType, path: readonly PathSegment[], index: number): 'done' | 'propagate' {
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    if (!Array.isArray(value)) return 'done';
+    const itemType = nullable.ofType as GraphQLOutputType;
+    for (let i = 0; i < value.length; i += 1) {
+      const item: unknown = value[i];
+      if (item === null || item === undefined) continue;
+      if (descend(item, itemType, path, index) === 'propagate') {
+        if (isNonNullType(itemType)) return 'propagate';
+        value[i] = null;
+      }
+    }
+    return 'done';
+  }
+  if (typeof value !== 'object') return 'done';
+  return nullAt(value as Data, path, index + 1);
+}

@@ -1,0 +1,94 @@
+// The edge guard: what GraftGateway runs for each operation before planning. Everything
+// derived from the supergraph (directive metadata, cost tables) is built once per
+// supergraph in `prepare`; `guard` does one walk of the operation per request.
+import { createHash } from 'node:crypto';
+import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { print, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { ANONYMOUS, type Principal } from '../auth/index.js';
+import { extractAuthorizationMetadata } from './metadata.js';
+import {
+  OperationAuthorizer,
+  deniedErrors,
+  forbiddenError,
+  insertDeniedNulls,
+  removePlaceholders,
+  type AuthorizationMode,
+  type PolicyFunction,
+} from './authorize.js';
+
+export interface EdgeGuardOptions {
+  mode: AuthorizationMode;
+  policies: Readonly<Record<string, PolicyFunction>>;
+  /** Extra per-operation checks run on the document that will execute (cost, ...). */
+  checks?: ReadonlyArray<OperationCheckFactory>;
+}
+
+/** A check built once per supergraph; returns errors to refuse the operation with. */
+export type OperationCheckFactory = (supergraph: { sdl: string; apiSchema: GraphQLSchema }) => OperationCheck;
+export type OperationCheck = (input: {
+  document: GatewayGraphQLRequestContext['document'];
+  operationName: string | null;
+  variables: Record<string, unknown>;
+  principal: Principal;
+}) => readonly GraphQLError[] | undefined;
+
+export type GuardDecision =
+  | { kind: 'execute'; requestContext: GatewayGraphQLRequestContext; finish?: (result: GatewayExecutionResult) => GatewayExecutionResult }
+  | { kind: 'respond'; result: GatewayExecutionResult };
+
+export interface EdgeGuard {
+  decide(requestContext: GatewayGraphQLRequestContext): GuardDecision;
+}
+
+export function principalOf(requestContext: GatewayGraphQLRequestContext): Principal {
+  return (requestContext.context as { principal?: Principal }).principal ?? ANONYMOUS;
+}
+
+export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: string; apiSchema: GraphQLSchema }): EdgeGuard {
+  const authorizer = new OperationAuthorizer(supergraph.apiSchema, extractAuthorizationMetadata(supergraph.sdl), options.policies);
+  const checks = (options.checks ?? []).map((factory) => factory(supergraph));
+
+  return {
+    decide(requestContext) {
+      const principal = principalOf(requestContext);
+      const operationName = requestContext.operationName ?? requestContext.request.operationName ?? null;
+      const outcome = authorizer.authorize(requestContext.document, operationName, principal);
+
+      if (outcome.denied.length > 0 && options.mode === 'reject') {
+        return { kind: 'respond', result: { errors: [forbiddenError(outcome.denied)] } };
+      }
+      // Checks (cost) run on what will execute: a removed field costs nothing.
+      for (const check of checks) {
+        const errors = check({ document: outcome.document, operationName, variables: requestContext.request.variables ?? {}, principal });
+        if (errors && errors.length > 0) return { kind: 'respond', result: { errors: [...errors] } };
+      }
+      if (outcome.denied.length === 0) return { kind: 'execute', requestContext };
+
+      const errors = deniedErrors(outcome.denied);
+      if (outcome.empty) {
+        return { kind: 'respond', result: { data: insertDeniedNulls({}, outcome.denied), errors } };
+      }
+      // The filtered document is a different operation: it gets its own query-plan cache key.
+      const source = print(outcome.document);
+      const filtered = Object.create(requestContext) as GatewayGraphQLRequestContext;
+      Object.defineProperties(filtered, {
+        document: { value: outcome.document },
+        source: { value: source },
+        queryHash: { value: createHash('sha256').update(source).digest('hex') },
+        operation: { value: outcome.document.definitions[0] },
+      });
+      return {
+        kind: 'execute',
+        requestContext: filtered,
+        finish: (result) => {
+          removePlaceholders(result.data, outcome.placeholders);
+          return {
+            ...result,
+            data: insertDeniedNulls(result.data ?? null, outcome.denied),
+            errors: [...(result.errors ?? []), ...errors],
+          };
+        },
+      };
+    },
+  };
+}

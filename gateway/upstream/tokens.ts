@@ -1,0 +1,163 @@
+// Scoped, short-lived tokens for upstream fetches (least privilege toward extensions).
+// The user's token never leaves the gateway: for each subgraph fetch Graft mints an ES256
+// JWT with aud = the extension, scope = the user's scopes ∩ the extension's grants, and at
+// most 60 s of life. Public keys are served at /.well-known/jwks.json.
+//
+// Rotation: jose's createRemoteJWKSet refuses an unknown kid for 30 s after a fetch
+// (DESIGN.md, reference facts), so a new key is published first and signs only after
+// `activationDelayMs`; the old key stays published until its last token has expired.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
+import type { Principal } from '../auth/index.js';
+
+const ALGORITHM = 'ES256';
+
+interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+  privateJwk: JWK;
+}
+
+export interface UpstreamTokenIssuerOptions {
+  /** `iss` of minted tokens; subgraphs verify it. */
+  issuer: string;
+  /** Where the signing key is kept across restarts (so subgraphs' cached JWKS stay valid). */
+  dataDir?: string;
+  /** Token lifetime, at most 60 s. */
+  ttlSeconds?: number;
+  /** How long a new key is published before it signs (longer than jose's 30 s cooldown). */
+  activationDelayMs?: number;
+  /** Most tokens kept for reuse. */
+  cacheSize?: number;
+}
+
+async function newKey(): Promise<SigningKey> {
+  const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+  const privateJwk = await exportJWK(privateKey);
+  const kid = `graft-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  return fromPrivateJwk({ ...privateJwk, kid, alg: ALGORITHM, use: 'sig' });
+}
+
+async function fromPrivateJwk(privateJwk: JWK): Promise<SigningKey> {
+  const { d: _d, ...publicJwk } = privateJwk;
+  return {
+    kid: privateJwk.kid ?? 'graft',
+    privateKey: (await importJWK(privateJwk, ALGORITHM)) as CryptoKey,
+    publicJwk,
+    privateJwk,
+  };
+}
+
+export class UpstreamTokenIssuer {
+  readonly issuer: string;
+  readonly ttlSeconds: number;
+  readonly #options: UpstreamTokenIssuerOptions;
+  #active: SigningKey;
+  #pending: { key: SigningKey; activatesAt: number; timer: NodeJS.Timeout } | undefined;
+  #retired: Array<{ key: SigningKey; publishedUntil: number }> = [];
+  readonly #cache = new Map<string, { token: string; reuseUntil: number }>();
+
+  private constructor(options: UpstreamTokenIssuerOptions, active: SigningKey) {
+    this.#options = options;
+    this.issuer = options.issuer;
+    this.ttlSeconds = Math.min(options.ttlSeconds ?? 60, 60);
+    this.#active = active;
+  }
+
+  static async create(options: UpstreamTokenIssuerOptions): Promise<UpstreamTokenIssuer> {
+    let key: SigningKey | undefined;
+    const file = options.dataDir ? join(options.dataDir, 'upstream-signing.jwk.json') : undefined;
+    if (file) {
+      try {
+        key = await fromPrivateJwk(JSON.parse(await readFile(file, 'utf8')) as JWK);
+      } catch {
+        key = undefined;
+      }
+    }
+    if (!key) {
+      key = await newKey();
+      if (file && options.dataDir) {
+        await mkdir(options.dataDir, { recursive: true });
+        await writeFile(file, JSON.stringify(key.privateJwk), { mode: 0o600 });
+      }
+    }
+    return new UpstreamTokenIssuer(options, key);
+  }
+
+  /** Every key a subgraph may meet: the signing one, the next one, and retired ones still in use. */
+  jwks(): JSONWebKeySet {
+    const now = Date.now();
+    this.#retired = this.#retired.filter((r) => r.publishedUntil > now);
+    return {
+      keys: [this.#active.publicJwk, ...(this.#pending ? [this.#pending.key.publicJwk] : []), ...this.#retired.map((r) => r.key.publicJwk)],
+    };
+  }
+
+  get activeKid(): string {
+    return this.#active.kid;
+  }
+
+  /** Publishes a new key now; it signs from `activationDelayMs` later. */
+  async rotate(options: { activationDelayMs?: number } = {}): Promise<{ kid: string; activatesAt: Date }> {
+    const delay = options.activationDelayMs ?? this.#options.activationDelayMs ?? 35_000;
+    if (this.#pending) clearTimeout(this.#pending.timer);
+    const key = await newKey();
+    const activatesAt = Date.now() + delay;
+    const timer = setTimeout(() => void this.#activate(key), delay);
+    timer.unref();
+    this.#pending = { key, activatesAt, timer };
+    if (delay === 0) await this.#activate(key);
+    return { kid: key.kid, activatesAt: new Date(activatesAt) };
+  }
+
+  async #activate(key: SigningKey): Promise<void> {
+    if (this.#pending?.key !== key) return;
+    clearTimeout(this.#pending.timer);
+    this.#pending = undefined;
+    // Tokens signed with the old key live at most ttl (+ clock skew margin).
+    this.#retired.push({ key: this.#active, publishedUntil: Date.now() + (this.ttlSeconds + 60) * 1000 });
+    this.#active = key;
+    this.#cache.clear();
+    if (this.#options.dataDir) {
+      await writeFile(join(this.#options.dataDir, 'upstream-signing.jwk.json'), JSON.stringify(key.privateJwk), { mode: 0o600 });
+    }
+  }
+
+  /** A token for one extension on behalf of one principal; reused while it has life left. */
+  async tokenFor(principal: Principal, extension: string, grants: readonly string[]): Promise<string> {
+    const scopes = grants.filter((g) => principal.scopes.has(g)).sort();
+    const anonymous = principal.subject === 'anonymous';
+    const key = `${extension}\n${principal.subject}\n${principal.tenant ?? ''}\n${scopes.join(' ')}\n${anonymous}`;
+    const now = Date.now();
+    const cached = this.#cache.get(key);
+    if (cached && cached.reuseUntil > now) return cached.token;
+
+    const token = await new SignJWT({
+      scope: scopes.join(' '),
+      ...(principal.tenant ? { tenant: principal.tenant } : {}),
+      ...(anonymous ? { anon: true } : {}),
+    })
+      .setProtectedHeader({ alg: ALGORITHM, kid: this.#active.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setAudience(extension)
+      .setSubject(principal.subject)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(now / 1000) + this.ttlSeconds)
+      .sign(this.#active.privateKey);
+
+    const limit = this.#options.cacheSize ?? 10_000;
+    if (this.#cache.size >= limit) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    // Reuse for half the lifetime: a subgraph never sees a token about to expire.
+    this.#cache.set(key, { token, reuseUntil: now + (this.ttlSeconds * 1000) / 2 });
+    return token;
+  }
+
+  stop(): void {
+    if (this.#pending) clearTimeout(this.#pending.timer);
+  }
+}

@@ -1,0 +1,45 @@
+// A subgraph that records every request it receives (headers, query, variables), for
+// tests that prove what reaches an extension: never a denied field, never the user's token.
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { graphql, parse } from 'graphql';
+
+export interface RecordedRequest {
+  headers: IncomingHttpHeaders;
+  query: string;
+  variables: Record<string, unknown> | undefined;
+}
+
+export interface RecordingSubgraph {
+  url: string;
+  received: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startRecordingSubgraph(sdl: string, resolvers: Record<string, any>): Promise<RecordingSubgraph> {
+  const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
+  const received: RecordedRequest[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', async () => {
+      const { query, variables, operationName } = JSON.parse(body) as { query: string; variables?: Record<string, unknown>; operationName?: string };
+      received.push({ headers: request.headers, query, variables });
+      const result = await graphql({ schema, source: query, variableValues: variables ?? null, operationName: operationName ?? null });
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(result));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
