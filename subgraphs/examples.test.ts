@@ -2,13 +2,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { extension as crm } from './crm/index.js';
 import { extension as inventory } from './inventory/index.js';
 import { extension as orders } from './orders/index.js';
-import type { Extension, ReadyEvent, RunningExtension } from './sdk/index.js';
+import { testAuth, type Extension, type ReadyEvent, type RunningExtension } from './sdk/index.js';
 import { customersById, ordersByCustomerId, ordersById, productsById } from './seed/index.js';
 
 const EXAMPLES = [
@@ -17,9 +19,10 @@ const EXAMPLES = [
   { extension: inventory, port: 4103, grants: ['inventory:read'] },
 ] as const;
 
+const kit = await testAuth();
 const running = new Map<string, RunningExtension>();
 before(async () => {
-  for (const { extension } of EXAMPLES) running.set(extension.name, await extension.listen({ port: 0 }));
+  for (const { extension } of EXAMPLES) running.set(extension.name, await extension.listen({ port: 0, auth: kit.auth }));
 });
 after(async () => {
   await Promise.all([...running.values()].map((r) => r.close()));
@@ -36,14 +39,20 @@ interface GraphQLResponseBody<TData = Record<string, unknown>> {
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
 
+/** The grants of each example: what the gateway's token carries for a user who has them all. */
+function grantsOf(name: string): readonly string[] {
+  return EXAMPLES.find((e) => e.extension.name === name)?.grants ?? [];
+}
+
 async function graphql<TData>(
   target: RunningExtension,
   query: string,
   variables?: Record<string, unknown>,
+  scopes: readonly string[] = grantsOf(target.name),
 ): Promise<GraphQLResponseBody<TData>> {
   const response = await fetch(target.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await kit.headers({ extension: target.name, scopes })) },
     body: JSON.stringify({ query, variables }),
   });
   assert.equal(response.status, 200);
@@ -155,17 +164,124 @@ test('Query.order, Query.customer and Query.product answer null for unknown ids'
   assert.deepEqual([order.data, customer.data, product.data], [{ order: null }, { customer: null }, { product: null }]);
 });
 
-test('each example serves the SDL of its .graphql file through _service', async () => {
+test('each example serves the SDL of its .graphql file through _service, even to a token without scopes', async () => {
   for (const { extension } of EXAMPLES) {
-    const body = await graphql<{ _service: { sdl: string } }>(started(extension), '{ _service { sdl } }');
-    assert.match(body.data?._service.sdl ?? '', /federation\/v2\.7/, extension.name);
+    const body = await graphql<{ _service: { sdl: string } }>(started(extension), '{ _service { sdl } }', undefined, []);
+    assert.match(body.data?._service.sdl ?? '', /federation\/v2\.9/, extension.name);
   }
+});
+
+function codes(body: GraphQLResponseBody<unknown>): unknown[] {
+  return (body.errors ?? []).map((e) => e.extensions?.['code']);
+}
+
+test('crm: Query.customers needs crm:read; Query.customer and Customer.name are open', async () => {
+  const refused = await graphql(started(crm), '{ customers(first: 2) { id } }', undefined, ['crm:pii']);
+  assert.equal(refused.data, null);
+  assert.deepEqual(codes(refused), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+  const allowed = await graphql<{ customers: unknown[] }>(started(crm), '{ customers(first: 2) { id } }', undefined, ['crm:read']);
+  assert.equal(allowed.errors, undefined);
+  assert.equal(allowed.data?.customers.length, 2);
+  const one = await graphql(started(crm), '{ customer(id: "c1") { id name } }', undefined, []);
+  assert.deepEqual(one, { data: { customer: { id: 'c1', name: customersById.get('c1')!.name } } });
+});
+
+test('crm: Customer.email needs crm:pii, also through a client-crafted _entities call', async () => {
+  const query = `${ENTITIES} fragment Fields on Customer { id name email }`;
+  const representations = [{ __typename: 'Customer', id: 'c1' }];
+  const refused = await graphql<{ _entities: unknown[] }>(started(crm), query, { representations }, ['crm:read']);
+  assert.deepEqual(refused.data?._entities, [{ id: 'c1', name: customersById.get('c1')!.name, email: null }]);
+  assert.deepEqual(refused.errors?.map((e) => [e.extensions?.['code'], (e as { path?: unknown }).path]), [
+    ['UNAUTHORIZED_FIELD_OR_TYPE', ['_entities', 0, 'email']],
+  ]);
+  assert.match(refused.errors?.[0]?.message ?? '', /crm:pii/);
+  const allowed = await graphql<{ _entities: unknown[] }>(started(crm), query, { representations }, ['crm:pii']);
+  assert.deepEqual(allowed.data?._entities, [{ ...customersById.get('c1') }]);
+});
+
+test('orders: the Order type needs orders:read, on fields returning it and on its own fields', async () => {
+  const target = started(orders);
+  const viaQuery = await graphql(target, '{ order(id: "o1") { id } }', undefined, []);
+  assert.deepEqual(viaQuery.data, { order: null });
+  assert.deepEqual(codes(viaQuery), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+  // Customer.orders returns [Order!]!: refused, and null propagates to the entity.
+  const viaCustomer = await graphql<{ _entities: unknown[] }>(target, `${ENTITIES} fragment Fields on Customer { orders { id } }`, {
+    representations: [{ __typename: 'Customer', id: 'c1' }],
+  }, []);
+  assert.deepEqual(viaCustomer.data?._entities, [null]);
+  assert.ok(codes(viaCustomer).includes('UNAUTHORIZED_FIELD_OR_TYPE'));
+  // An Order entity is refused before its reference is loaded.
+  target.stats.reset();
+  const viaEntities = await graphql<{ _entities: unknown[] }>(target, `${ENTITIES} fragment Fields on Order { id total }`, {
+    representations: [{ __typename: 'Order', id: 'o1' }],
+  }, []);
+  assert.deepEqual(viaEntities.data?._entities, [null]);
+  assert.deepEqual(codes(viaEntities), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+  assert.deepEqual(target.stats.batches, {});
+  const allowed = await graphql(target, '{ order(id: "o1") { id } }', undefined, ['orders:read']);
+  assert.deepEqual(allowed, { data: { order: { id: 'o1' } } });
+});
+
+test('inventory: Product.stock needs inventory:read; name and price are public', async () => {
+  const target = started(inventory);
+  const open = await graphql<{ products: unknown[] }>(target, '{ products(first: 2) { name price } }', undefined, []);
+  assert.equal(open.errors, undefined);
+  assert.equal(open.data?.products.length, 2);
+  const refused = await graphql(target, '{ product(id: "p1") { name stock } }', undefined, []);
+  // stock is Int!: the refusal nulls the product, as GraphQL null propagation says.
+  assert.deepEqual(refused.data, { product: null });
+  assert.deepEqual(codes(refused), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+  const allowed = await graphql(target, '{ product(id: "p1") { stock } }', undefined, ['inventory:read']);
+  assert.deepEqual(allowed, { data: { product: { stock: productsById.get('p1')!.stock } } });
+});
+
+test('every example refuses a request without a gateway token with 401 UNAUTHENTICATED', async () => {
+  for (const { extension } of EXAMPLES) {
+    const response = await fetch(started(extension).url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ _service { sdl } }' }),
+    });
+    assert.equal(response.status, 401, extension.name);
+    const body = (await response.json()) as GraphQLResponseBody<unknown>;
+    assert.deepEqual(codes(body), ['UNAUTHENTICATED']);
+    assert.equal(body.data, undefined);
+  }
+});
+
+/** The environment without any gateway auth settings the test runner may have. */
+function envWithoutGatewayAuth(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['GRAFT_GATEWAY_JWKS_URL'];
+  delete env['GRAFT_GATEWAY_ISSUER'];
+  return env;
+}
+
+test('server.ts refuses to start without gateway auth settings and says what to set', async () => {
+  const serverPath = fileURLToPath(new URL('./inventory/server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', serverPath], {
+    env: { ...envWithoutGatewayAuth(), PORT: '0', HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  assert.equal(code, 1);
+  assert.match(stderr, /inventory: failed to start: .*GRAFT_GATEWAY_JWKS_URL and GRAFT_GATEWAY_ISSUER.*auth: false/);
 });
 
 test('server.ts prints one ready line with its URL, serves, and exits 0 on SIGTERM', async () => {
   const serverPath = fileURLToPath(new URL('./inventory/server.ts', import.meta.url));
+  // The gateway's JWKS endpoint, as the child fetches it.
+  let jwksFetches = 0;
+  const jwksServer = createServer((_req, res) => {
+    jwksFetches += 1;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(kit.auth.jwks));
+  });
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+  const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
   const child = spawn(process.execPath, ['--import', 'tsx', serverPath], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+    env: { ...envWithoutGatewayAuth(), PORT: '0', HOST: '127.0.0.1', GRAFT_GATEWAY_JWKS_URL: jwksUrl, GRAFT_GATEWAY_ISSUER: kit.auth.issuer },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
@@ -178,6 +294,16 @@ test('server.ts prints one ready line with its URL, serves, and exits 0 on SIGTE
     assert.match(ready.url, /^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
     const response = await fetch(new URL('/health', ready.url));
     assert.deepEqual(await response.json(), { status: 'ok', name: 'inventory' });
+    // Tokens are verified with the keys fetched from GRAFT_GATEWAY_JWKS_URL (once, then cached).
+    for (let i = 0; i < 2; i++) {
+      const answer = await fetch(ready.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(await kit.headers({ extension: 'inventory', scopes: ['inventory:read'] })) },
+        body: JSON.stringify({ query: '{ product(id: "p1") { id stock } }' }),
+      });
+      assert.deepEqual(await answer.json(), { data: { product: { id: 'p1', stock: productsById.get('p1')!.stock } } });
+    }
+    assert.equal(jwksFetches, 1);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
@@ -187,5 +313,6 @@ test('server.ts prints one ready line with its URL, serves, and exits 0 on SIGTE
     assert.deepEqual(rest, [], 'nothing but the ready line on stdout');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    jwksServer.close();
   }
 });

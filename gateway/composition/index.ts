@@ -116,3 +116,5 @@ const SECURITY_LINK = /(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:authentica
 export function gatewayCompatibleSupergraph(supergraphSdl: string): string {
   return supergraphSdl.replace(SECURITY_LINK, '$1)');
 }
+
+export { extractFieldOwnership, type FieldOwnership } from './ownership.js';

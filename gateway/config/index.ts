@@ -3,6 +3,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AuthorizationMode, PolicyFunction } from '../policy/index.js';
+import { DEFAULT_RESILIENCE, type ResilienceOptions } from '../upstream/index.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../limits/index.js';
 
 export type GraftMode = 'development' | 'production';
 
@@ -29,7 +31,7 @@ export interface GraftConfig {
     defaultTimeoutMs: number;
     /** Ceiling for any manifest's timeoutMs. */
     maxTimeoutMs: number;
-  };
+  } & ResilienceOptions;
   admin: {
     /** Largest admin request body (a manifest plus its SDL). */
     bodyLimitBytes: number;
@@ -50,6 +52,8 @@ export interface GraftConfig {
   };
   /** `iss` of the tokens Graft mints for extensions. */
   upstreamIssuer: string;
+  /** Query limits beside cost (depth, aliases, root fields, tokens, directives). */
+  limits: QueryLimits;
 }
 
 export type ConfigOverrides = {
@@ -94,6 +98,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     upstream: {
       defaultTimeoutMs: integer(env, 'GRAFT_UPSTREAM_TIMEOUT_MS', 5000, 1, 120_000),
       maxTimeoutMs: integer(env, 'GRAFT_UPSTREAM_MAX_TIMEOUT_MS', 30_000, 1, 120_000),
+      maxConcurrent: integer(env, 'GRAFT_UPSTREAM_MAX_CONCURRENT', DEFAULT_RESILIENCE.maxConcurrent, 1, 10_000),
+      retries: integer(env, 'GRAFT_UPSTREAM_RETRIES', DEFAULT_RESILIENCE.retries, 0, 5),
+      breakerConsecutiveFailures: integer(env, 'GRAFT_BREAKER_CONSECUTIVE_FAILURES', DEFAULT_RESILIENCE.breakerConsecutiveFailures, 1, 1000),
+      breakerFailureRate: DEFAULT_RESILIENCE.breakerFailureRate,
+      breakerWindow: integer(env, 'GRAFT_BREAKER_WINDOW', DEFAULT_RESILIENCE.breakerWindow, 2, 10_000),
+      breakerHalfOpenAfterMs: integer(env, 'GRAFT_BREAKER_HALF_OPEN_AFTER_MS', DEFAULT_RESILIENCE.breakerHalfOpenAfterMs, 10, 600_000),
     },
     admin: { bodyLimitBytes: integer(env, 'GRAFT_ADMIN_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024) },
     graphqlBodyLimitBytes: integer(env, 'GRAFT_GRAPHQL_BODY_LIMIT', 256 * 1024, 1024, 64 * 1024 * 1024),
@@ -103,6 +113,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       defaultListSize: integer(env, 'GRAFT_DEFAULT_LIST_SIZE', 10, 1, 100_000),
     },
     upstreamIssuer: env['GRAFT_UPSTREAM_ISSUER'] || 'graft-gateway',
+    limits: {
+      maxDepth: integer(env, 'GRAFT_MAX_DEPTH', DEFAULT_QUERY_LIMITS.maxDepth, 1, 1000),
+      maxAliases: integer(env, 'GRAFT_MAX_ALIASES', DEFAULT_QUERY_LIMITS.maxAliases, 0, 10_000),
+      maxRootFields: integer(env, 'GRAFT_MAX_ROOT_FIELDS', DEFAULT_QUERY_LIMITS.maxRootFields, 1, 10_000),
+      maxTokens: integer(env, 'GRAFT_MAX_TOKENS', DEFAULT_QUERY_LIMITS.maxTokens, 10, 1_000_000),
+      maxDirectives: integer(env, 'GRAFT_MAX_DIRECTIVES', DEFAULT_QUERY_LIMITS.maxDirectives, 0, 10_000),
+    },
   };
   const merged: GraftConfig = {
     ...config,
@@ -112,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     admin: { ...config.admin, ...overrides.admin },
     authorization: { ...config.authorization, ...overrides.authorization },
     cost: { ...config.cost, ...overrides.cost },
+    limits: { ...config.limits, ...overrides.limits },
   } as GraftConfig;
   validate(merged);
   return merged;
@@ -163,6 +181,7 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
       policies: { ...fromFile.authorization?.policies, ...overrides.authorization?.policies },
     },
     cost: { ...defined(fromFile.cost), ...defined(overrides.cost) },
+    limits: { ...defined(fromFile.limits), ...defined(overrides.limits) },
   });
 }
 

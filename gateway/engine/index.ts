@@ -14,9 +14,17 @@ import type {
 } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema } from 'graphql';
 import type { Agent } from 'undici';
-import { gatewayCompatibleSupergraph } from '../composition/index.js';
+import { extractFieldOwnership, gatewayCompatibleSupergraph, type FieldOwnership } from '../composition/index.js';
+import { attributeExtensionErrors } from './error-paths.js';
 import type { EdgeGuard } from '../policy/index.js';
-import { ExtensionDataSource, type ExtensionRuntimeTable, type UpstreamOptions } from '../upstream/index.js';
+import {
+  ExtensionDataSource,
+  createExtensionResilience,
+  type ExtensionResilience,
+  type ExtensionRuntimeTable,
+  type ResilienceOptions,
+  type UpstreamOptions,
+} from '../upstream/index.js';
 
 export interface GatewayLogger {
   debug(message: string): void;
@@ -39,6 +47,7 @@ interface LiveSnapshot extends SupergraphSnapshot {
   readonly gateway: ApolloGateway;
   readonly executor: GatewayExecutor;
   readonly guard: EdgeGuard | undefined;
+  readonly ownership: FieldOwnership;
   inFlight: number;
   superseded: boolean;
 }
@@ -47,6 +56,7 @@ export interface GraftGatewayOptions {
   runtime: ExtensionRuntimeTable;
   agent: Agent;
   upstream: UpstreamOptions;
+  resilience: ResilienceOptions;
   logger: GatewayLogger;
   /** Builds the per-supergraph edge guard (authorization, cost) run before planning. */
   prepareGuard?: (supergraph: { sdl: string; apiSchema: GraphQLSchema }) => EdgeGuard;
@@ -58,6 +68,8 @@ export class GraftGateway implements GatewayInterface {
   readonly #bySchema = new WeakMap<GraphQLSchema, LiveSnapshot>();
   /** Data sources outlive snapshots so that keep-alive pools survive swaps. */
   readonly #dataSources = new Map<string, ExtensionDataSource>();
+  /** One breaker, bulkhead and retry budget per extension, whatever its URL or supergraph. */
+  readonly #resilience = new Map<string, ExtensionResilience>();
   #current: LiveSnapshot | undefined;
   #stopped = false;
 
@@ -96,6 +108,7 @@ export class GraftGateway implements GatewayInterface {
       gateway,
       executor,
       guard,
+      ownership: extractFieldOwnership(supergraph.sdl),
       inFlight: 0,
       superseded: false,
     };
@@ -156,11 +169,17 @@ export class GraftGateway implements GatewayInterface {
     if (!snapshot) throw new Error('no supergraph is loaded');
     snapshot.inFlight += 1;
     try {
-      if (!snapshot.guard) return await snapshot.executor(requestContext);
-      const decision = snapshot.guard.decide(requestContext);
+      const decision = snapshot.guard?.decide(requestContext) ?? { kind: 'execute' as const, requestContext };
       if (decision.kind === 'respond') return decision.result;
-      const result = await snapshot.executor(decision.requestContext);
-      return decision.finish ? decision.finish(result) : result;
+      const executed = decision.requestContext;
+      const result = attributeExtensionErrors(
+        await snapshot.executor(executed),
+        executed.document,
+        executed.operationName ?? executed.request.operationName,
+        snapshot.apiSchema,
+        snapshot.ownership,
+      );
+      return 'finish' in decision && decision.finish ? decision.finish(result) : result;
     } finally {
       snapshot.inFlight -= 1;
       this.#maybeStop(snapshot);
@@ -174,11 +193,20 @@ export class GraftGateway implements GatewayInterface {
     });
   }
 
+  resilienceOf(name: string): ExtensionResilience {
+    let resilience = this.#resilience.get(name);
+    if (!resilience) {
+      resilience = createExtensionResilience(this.#options.resilience);
+      this.#resilience.set(name, resilience);
+    }
+    return resilience;
+  }
+
   #dataSource(name: string, url: string): ExtensionDataSource {
     const key = `${name} ${url}`;
     let dataSource = this.#dataSources.get(key);
     if (!dataSource) {
-      dataSource = new ExtensionDataSource(name, url, this.#options.runtime, this.#options.agent, this.#options.upstream);
+      dataSource = new ExtensionDataSource(name, url, this.#options.runtime, this.#options.agent, this.#options.upstream, this.resilienceOf(name));
       this.#dataSources.set(key, dataSource);
     }
     return dataSource;

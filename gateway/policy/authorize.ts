@@ -108,7 +108,7 @@ export class OperationAuthorizer {
     const denied: DeniedSelection[] = [];
     const placeholders: PathSegment[][] = [];
     const walk = new Walk(this, fragments, principal, denied, placeholders);
-    const selectionSet = walk.selectionSet(operation.selectionSet, root, [], []);
+    const selectionSet = walk.selectionSet(operation.selectionSet, root, undefined);
     if (denied.length === 0) return { document, denied, placeholders, empty: false };
     // Fragments were inlined while filtering: the new document has the operation only.
     const filtered: DocumentNode = {
@@ -202,36 +202,41 @@ class Walk {
     this.#placeholders = placeholders;
   }
 
-  /** Returns the filtered selection set, or undefined when nothing in it remains. */
-  selectionSet(
-    selectionSet: SelectionSetNode,
-    parent: GraphQLCompositeType,
-    path: string[],
-    typedPath: PathSegment[],
-  ): SelectionSetNode | undefined {
-    const kept: SelectionNode[] = [];
-    for (const selection of selectionSet.selections) {
-      const result = this.#selection(selection, parent, path, typedPath);
-      if (result) kept.push(result);
+  /**
+   * Returns the filtered selection set (the same node when nothing changed, so an allowed
+   * operation allocates nothing), or undefined when nothing in it remains.
+   */
+  selectionSet(selectionSet: SelectionSetNode, parent: GraphQLCompositeType, trail: Trail | undefined): SelectionSetNode | undefined {
+    let kept: SelectionNode[] | undefined;
+    const { selections } = selectionSet;
+    for (let i = 0; i < selections.length; i += 1) {
+      const selection = selections[i]!;
+      const result = this.#selection(selection, parent, trail);
+      if (result !== selection && kept === undefined) kept = selections.slice(0, i);
+      if (kept !== undefined && result) kept.push(result);
     }
+    if (kept === undefined) return selectionSet;
     if (kept.length === 0) return undefined;
     return { ...selectionSet, selections: kept };
   }
 
-  #selection(selection: SelectionNode, parent: GraphQLCompositeType, path: string[], typedPath: PathSegment[]): SelectionNode | undefined {
+  #selection(selection: SelectionNode, parent: GraphQLCompositeType, trail: Trail | undefined): SelectionNode | undefined {
     switch (selection.kind) {
       case Kind.FIELD:
-        return this.#field(selection, parent, path, typedPath);
+        return this.#field(selection, parent, trail);
       case Kind.INLINE_FRAGMENT: {
         const type = selection.typeCondition ? this.#compositeType(selection.typeCondition.name.value) ?? parent : parent;
-        const inner = this.selectionSet(selection.selectionSet, type, path, typedPath);
+        const inner = this.selectionSet(selection.selectionSet, type, trail);
+        if (inner === selection.selectionSet) return selection;
         return inner ? { ...selection, selectionSet: inner } : undefined;
       }
       case Kind.FRAGMENT_SPREAD: {
+        // Inlined only when something inside is denied: each use then gets its own paths.
         const fragment = this.#fragments.get(selection.name.value);
         if (!fragment) return undefined;
         const type = this.#compositeType(fragment.typeCondition.name.value) ?? parent;
-        const inner = this.selectionSet(fragment.selectionSet, type, path, typedPath);
+        const inner = this.selectionSet(fragment.selectionSet, type, trail);
+        if (inner === fragment.selectionSet) return selection;
         if (!inner) return undefined;
         const inline: InlineFragmentNode = {
           kind: Kind.INLINE_FRAGMENT,
@@ -249,20 +254,18 @@ class Walk {
     return type && isCompositeType(type) ? type : undefined;
   }
 
-  #field(node: FieldNode, parent: GraphQLCompositeType, path: string[], typedPath: PathSegment[]): FieldNode | undefined {
+  #field(node: FieldNode, parent: GraphQLCompositeType, trail: Trail | undefined): FieldNode | undefined {
     const name = node.name.value;
     // __typename and introspection are always allowed; a union has no fields of its own.
     if (name.startsWith('__') || (isAbstractType(parent) && !isInterfaceType(parent))) return node;
     const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
     if (!definition) return node;
-    const key = node.alias?.value ?? name;
-    const fieldPath = [...path, key];
-    const fieldTypedPath = [...typedPath, { key, type: definition.type }];
+    const here: Trail = { key: node.alias?.value ?? name, type: definition.type, parent: trail };
     const verdict = this.#authorizer.evaluate(this.#authorizer.requirementsFor(parent, definition), this.#principal);
     if (!verdict.allowed) {
       this.#denied.push({
-        path: fieldPath,
-        typedPath: fieldTypedPath,
+        path: responsePath(here),
+        typedPath: typedPath(here),
         coordinate: `${parent.name}.${name}`,
         missingScopes: verdict.missingScopes,
         unmetPolicies: verdict.unmetPolicies,
@@ -273,14 +276,38 @@ class Walk {
     if (!node.selectionSet) return node;
     const returned = getNamedType(definition.type);
     if (!isCompositeType(returned)) return node;
-    const inner = this.selectionSet(node.selectionSet, returned, [...fieldPath, ...listMarkers(definition.type)], fieldTypedPath);
+    const inner = this.selectionSet(node.selectionSet, returned, here);
+    if (inner === node.selectionSet) return node;
     if (!inner) {
       // Every sub-selection was denied: keep the object with a placeholder selection.
-      this.#placeholders.push(fieldTypedPath);
+      this.#placeholders.push(typedPath(here));
       return { ...node, selectionSet: { kind: Kind.SELECTION_SET, selections: [TYPENAME_FIELD] } };
     }
-    return inner === node.selectionSet ? node : { ...node, selectionSet: inner };
+    return { ...node, selectionSet: inner };
   }
+}
+
+/** The path to a field, as a linked list from the field up to the root (no copying per field). */
+interface Trail {
+  key: string;
+  type: GraphQLOutputType;
+  parent: Trail | undefined;
+}
+
+function typedPath(trail: Trail): PathSegment[] {
+  const segments: PathSegment[] = [];
+  for (let t: Trail | undefined = trail; t; t = t.parent) segments.push({ key: t.key, type: t.type });
+  return segments.reverse();
+}
+
+function responsePath(trail: Trail): string[] {
+  const path: string[] = [];
+  for (let t: Trail | undefined = trail; t; t = t.parent) {
+    // "@" after a list field stands for every item, as in Apollo Router's error paths.
+    if (t !== trail) path.push(...listMarkers(t.type));
+    path.push(t.key);
+  }
+  return path.reverse();
 }
 
 const TYPENAME_FIELD: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };

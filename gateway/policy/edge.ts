@@ -57,6 +57,9 @@ export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: s
       if (outcome.denied.length > 0 && options.mode === 'reject') {
         return { kind: 'respond', result: { errors: [forbiddenError(outcome.denied)] } };
       }
+      if (outcome.empty) {
+        return { kind: 'respond', result: { data: insertDeniedNulls({}, outcome.denied), errors: deniedErrors(outcome.denied) } };
+      }
       // Checks (cost) run on what will execute: a removed field costs nothing.
       for (const check of checks) {
         const errors = check({ document: outcome.document, operationName, variables: requestContext.request.variables ?? {}, principal });
@@ -65,9 +68,6 @@ export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: s
       if (outcome.denied.length === 0) return { kind: 'execute', requestContext };
 
       const errors = deniedErrors(outcome.denied);
-      if (outcome.empty) {
-        return { kind: 'respond', result: { data: insertDeniedNulls({}, outcome.denied), errors } };
-      }
       // The filtered document is a different operation: it gets its own query-plan cache key.
       const source = print(outcome.document);
       const filtered = Object.create(requestContext) as GatewayGraphQLRequestContext;

@@ -21,3 +21,4 @@ export {
   type OperationCheck,
   type OperationCheckFactory,
 } from './edge.js';
+export { costCheck, type CostCheckOptions } from './cost-check.js';

@@ -159,7 +159,6 @@ export class RegistryService {
       throw new GraftError(GraftErrorCode.SDL_INVALID, `The SDL of extension "${name}" is empty: send the subgraph schema as "sdl".`, { extension: name });
     }
     parseSubgraphSdl(name, input.sdl);
-    this.#checkPrivileges(manifest, input.sdl, actor);
 
     return this.#serialize(async () => {
       const extension = await this.#store.getExtension(name);
@@ -170,6 +169,7 @@ export class RegistryService {
           { extension: name },
         );
       }
+      this.#checkPrivileges(manifest, input.sdl, actor);
       const latest = (await this.#store.listVersions(name))[0];
       if (latest && !semver.gt(manifest.version, latest.version)) {
         throw new GraftError(

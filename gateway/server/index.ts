@@ -8,7 +8,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/serve
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { pino, type Logger } from 'pino';
 import { adminApi } from '../admin/index.js';
 import {
@@ -25,7 +25,8 @@ import { GraftGateway, type SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode, isGraftError } from '../errors/index.js';
 import { RegistryService, type SupergraphHost } from '../publish/index.js';
 import { openSqliteRegistry, type RegistryStore } from '../registry/index.js';
-import { prepareEdgeGuard, type OperationCheckFactory } from '../policy/index.js';
+import { costCheck, prepareEdgeGuard, type OperationCheckFactory } from '../policy/index.js';
+import { formatQueryLimitError, queryLimitParseOptions, queryLimitValidationRules } from '../limits/index.js';
 import { ExtensionRuntimeTable, UpstreamTokenIssuer, createUpstreamAgent } from '../upstream/index.js';
 
 /** What every resolver-side hook sees about the request. */
@@ -53,6 +54,11 @@ export interface StartGraftServerOptions {
   logger?: Logger;
   /** Extra per-operation checks at the edge (cost limits are added here). */
   checks?: OperationCheckFactory[];
+  /**
+   * false turns the edge policy (authorization, cost, query limits) off. For benchmarks
+   * that measure its overhead only: there is no configuration switch for it.
+   */
+  edgePolicy?: boolean;
 }
 
 async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
@@ -76,8 +82,13 @@ async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefin
   });
 }
 
-/** Strips what a client must never see: stack traces and exception objects, from us or from subgraphs. */
-function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+/**
+ * Restores the codes of Graft's query-limit refusals (Apollo Server rewrites validation
+ * errors to GRAPHQL_VALIDATION_FAILED) and strips what a client must never see: stack
+ * traces and exception objects, from us or from subgraphs.
+ */
+function formatError(original: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const formatted = formatQueryLimitError(original, error);
   if (!formatted.extensions) return formatted;
   const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions as Record<string, unknown>;
   return { ...formatted, extensions };
@@ -100,13 +111,20 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const runtime = new ExtensionRuntimeTable();
   const agent = createUpstreamAgent();
   const upstreamTokens = await UpstreamTokenIssuer.create({ issuer: config.upstreamIssuer, dataDir: config.dataDir });
-  const guardOptions = { mode: config.authorization.mode, policies: config.authorization.policies, checks: options.checks ?? [] };
+  const cost = costCheck({
+    maxCost: config.cost.maxCost,
+    defaultListSize: config.cost.defaultListSize,
+    extensionMaxCost: (extension) => runtime.get(extension)?.maxCost,
+  });
+  const guardOptions = { mode: config.authorization.mode, policies: config.authorization.policies, checks: [cost, ...(options.checks ?? [])] };
+  const edgePolicy = options.edgePolicy !== false;
   const gatewayLogger = logger.child({ component: 'gateway' });
   const gateway = new GraftGateway({
     runtime,
     agent,
     upstream: { defaultTimeoutMs: config.upstream.defaultTimeoutMs, tokens: upstreamTokens },
-    prepareGuard: (supergraph) => prepareEdgeGuard(guardOptions, supergraph),
+    resilience: config.upstream,
+    ...(!edgePolicy ? {} : { prepareGuard: (supergraph: { sdl: string; apiSchema: GraphQLSchema }) => prepareEdgeGuard(guardOptions, supergraph) }),
     logger: {
       debug: (m) => gatewayLogger.debug(m),
       info: (m) => gatewayLogger.info(m),
@@ -129,6 +147,9 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
         stopOnTerminationSignals: false,
         introspection: config.mode !== 'production',
         formatError,
+        ...(edgePolicy ? { validationRules: queryLimitValidationRules(config.limits), parseOptions: queryLimitParseOptions(config.limits) } : {}),
+        // Field suggestions ("Did you mean ...?") reveal the schema: off in production.
+        hideSchemaDetailsFromClientErrors: config.mode === 'production',
         plugins: config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : [],
       });
       await server.start();

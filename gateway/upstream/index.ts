@@ -10,6 +10,15 @@ import { GraftErrorCode } from '../errors/index.js';
 import { ANONYMOUS, type Principal } from '../auth/index.js';
 import type { ExtensionStatus } from '../registry/index.js';
 import type { UpstreamTokenIssuer } from './tokens.js';
+import { UpstreamFailure, isBulkheadFull, isCircuitOpen, type ExtensionResilience } from './resilience.js';
+
+export {
+  DEFAULT_RESILIENCE,
+  createExtensionResilience,
+  type BreakerState,
+  type ExtensionResilience,
+  type ResilienceOptions,
+} from './resilience.js';
 
 export { UpstreamTokenIssuer, type UpstreamTokenIssuerOptions } from './tokens.js';
 
@@ -64,13 +73,22 @@ export class ExtensionDataSource implements GraphQLDataSource {
   readonly #runtime: ExtensionRuntimeTable;
   readonly #agent: Agent;
   readonly #options: UpstreamOptions & { maxResponseBytes: number };
+  readonly #resilience: ExtensionResilience;
 
-  constructor(name: string, url: string, runtime: ExtensionRuntimeTable, agent: Agent, options: UpstreamOptions) {
+  constructor(
+    name: string,
+    url: string,
+    runtime: ExtensionRuntimeTable,
+    agent: Agent,
+    options: UpstreamOptions,
+    resilience: ExtensionResilience,
+  ) {
     this.#name = name;
     this.#url = new URL(url);
     this.#runtime = runtime;
     this.#agent = agent;
     this.#options = { maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES, ...options };
+    this.#resilience = resilience;
   }
 
   async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
@@ -91,7 +109,18 @@ export class ExtensionDataSource implements GraphQLDataSource {
       authorization: `Bearer ${token}`,
     };
     if (state?.maxCost !== undefined) headers[COST_BUDGET_HEADER] = String(state.maxCost);
+    const isQuery = !/^\s*(mutation|subscription)\b/.test(query ?? '');
 
+    try {
+      return await this.#resilience.execute(isQuery, (signal) => this.#attempt(body, headers, timeoutMs, signal));
+    } catch (error) {
+      throw this.#translate(error, timeoutMs);
+    }
+  }
+
+  /** One HTTP attempt. Failures of the extension throw UpstreamFailure (retry and breaker see them). */
+  async #attempt(body: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal): Promise<GatewayGraphQLResponse> {
+    const name = this.#name;
     let response: Awaited<ReturnType<Agent['request']>>;
     try {
       response = await this.#agent.request({
@@ -102,37 +131,38 @@ export class ExtensionDataSource implements GraphQLDataSource {
         body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       });
     } catch (error) {
-      throw this.#translate(error, timeoutMs);
+      throw toFailure(error);
     }
-
+    const { statusCode } = response;
+    if (statusCode >= 300 && statusCode < 400) {
+      await response.body.dump();
+      throw extensionError(GraftErrorCode.EXTENSION_BAD_RESPONSE, name, `Extension "${name}" answered with a redirect (HTTP ${statusCode}); Graft does not follow redirects.`);
+    }
+    let text: string;
     try {
-      const { statusCode } = response;
-      if (statusCode >= 300 && statusCode < 400) {
-        await response.body.dump();
-        throw extensionError(GraftErrorCode.EXTENSION_BAD_RESPONSE, name, `Extension "${name}" answered with a redirect (HTTP ${statusCode}); Graft does not follow redirects.`);
-      }
-      const text = await this.#readCapped(response.body);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw extensionError(
-          statusCode >= 500 ? GraftErrorCode.EXTENSION_UNAVAILABLE : GraftErrorCode.EXTENSION_BAD_RESPONSE,
-          name,
-          `Extension "${name}" answered HTTP ${statusCode} without a GraphQL JSON body.`,
-        );
-      }
-      if (typeof parsed !== 'object' || parsed === null || (!('data' in parsed) && !('errors' in parsed))) {
-        throw extensionError(GraftErrorCode.EXTENSION_BAD_RESPONSE, name, `Extension "${name}" answered HTTP ${statusCode} with JSON that is not a GraphQL response.`);
-      }
-      return parsed as GatewayGraphQLResponse;
+      text = await this.#readCapped(response.body);
     } catch (error) {
       if (error instanceof GraphQLError) throw error;
-      throw this.#translate(error, timeoutMs);
+      throw toFailure(error);
     }
+    if (statusCode === 502 || statusCode === 503 || statusCode === 504) {
+      throw new UpstreamFailure('status', `HTTP ${statusCode}`, statusCode);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (statusCode >= 500) throw new UpstreamFailure('status', `HTTP ${statusCode}`, statusCode);
+      throw extensionError(GraftErrorCode.EXTENSION_BAD_RESPONSE, name, `Extension "${name}" answered HTTP ${statusCode} without a GraphQL JSON body.`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || (!('data' in parsed) && !('errors' in parsed))) {
+      if (statusCode >= 500) throw new UpstreamFailure('status', `HTTP ${statusCode}`, statusCode);
+      throw extensionError(GraftErrorCode.EXTENSION_BAD_RESPONSE, name, `Extension "${name}" answered HTTP ${statusCode} with JSON that is not a GraphQL response.`);
+    }
+    return parsed as GatewayGraphQLResponse;
   }
 
   async #readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
@@ -155,16 +185,28 @@ export class ExtensionDataSource implements GraphQLDataSource {
 
   #translate(error: unknown, timeoutMs: number): GraphQLError {
     const name = this.#name;
-    const timedOut =
-      error instanceof undiciErrors.HeadersTimeoutError ||
-      error instanceof undiciErrors.BodyTimeoutError ||
-      (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
-    if (timedOut) {
+    if (error instanceof GraphQLError) return error;
+    if (isCircuitOpen(error)) {
+      return extensionError(GraftErrorCode.EXTENSION_CIRCUIT_OPEN, name, `Extension "${name}" is failing; Graft stopped calling it for a while (circuit open) and will probe it again soon.`);
+    }
+    if (isBulkheadFull(error)) {
+      return extensionError(GraftErrorCode.EXTENSION_UNAVAILABLE, name, `Extension "${name}" has too many requests in flight; try again shortly.`);
+    }
+    if (error instanceof UpstreamFailure && error.kind === 'timeout') {
       return extensionError(GraftErrorCode.EXTENSION_TIMEOUT, name, `Extension "${name}" did not answer within ${timeoutMs} ms.`);
     }
-    // Connection refused, reset, DNS... The cause stays in the server log, not in the response.
-    return extensionError(GraftErrorCode.EXTENSION_UNAVAILABLE, name, `Extension "${name}" could not be reached.`);
+    // Connection refused, reset, HTTP 5xx... The details stay in the server log, not in the response.
+    return extensionError(GraftErrorCode.EXTENSION_UNAVAILABLE, name, `Extension "${name}" could not be reached or failed (${error instanceof UpstreamFailure && error.status ? `HTTP ${error.status}` : 'connection failed'}).`);
   }
+}
+
+function toFailure(error: unknown): UpstreamFailure {
+  const timedOut =
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
+  if (timedOut) return new UpstreamFailure('timeout', 'timed out');
+  return new UpstreamFailure('connect', error instanceof Error ? error.message : String(error));
 }
 
 export function createUpstreamAgent(): Agent {

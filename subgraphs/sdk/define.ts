@@ -1,6 +1,8 @@
 // defineExtension: turns an extension's SDL and resolvers into a Federation 2 subgraph
 // schema (built once, at definition time, so SDL mistakes fail on import) and a
-// listen() that serves it over HTTP with per-request loaders and stats.
+// listen() that serves it over HTTP with per-request loaders and stats, behind the
+// gateway-token check, with the SDL's access directives enforced per resolver and the
+// actual cost counted against the gateway's budget.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -8,10 +10,28 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  anonymousAuth,
+  bearerToken,
+  createGatewayTokenVerifier,
+  resolveGatewayAuth,
+  type ExtensionAuth,
+  type GatewayAuthOptions,
+} from './auth.js';
+import {
+  AccessControl,
+  assertPoliciesDefined,
+  buildAccessPlan,
+  guardEntityReferences,
+  type ExtensionPolicies,
+} from './authorization.js';
 import type { ContextFactory, ExtensionContext, ExtensionRequest } from './context.js';
+import { CostMeter, installCostAccounting } from './cost.js';
+import { readSdlDirectives } from './directives.js';
 import { GRAPHQL_PATH, createRequestHandler } from './http.js';
 import { LoaderRegistry } from './loaders.js';
 import { assertResolversMatchSchema, toResolverMap, type ExtensionResolvers } from './resolvers.js';
+import { enforceAccessPlan } from './shield.js';
 import { createExtensionStats, type ExtensionStats } from './stats.js';
 import { stderrLogger } from './logger.js';
 
@@ -21,8 +41,13 @@ interface ExtensionDefinitionFields<TContext extends ExtensionContext> {
   /** Federation 2 SDL (with `extend schema @link(...)`). */
   typeDefs: string | DocumentNode;
   resolvers: ExtensionResolvers;
-  /** Apollo Server plugins, e.g. for per-operation cost accounting. */
+  /** Apollo Server plugins. */
   plugins?: ApolloServerPlugin<TContext>[];
+  /**
+   * The named rules the SDL's `@policy(policies: [[...]])` refers to. Every name the SDL
+   * uses must be defined here, or defineExtension throws.
+   */
+  policies?: ExtensionPolicies<TContext>;
 }
 
 /**
@@ -37,6 +62,13 @@ export interface ListenOptions {
   port?: number;
   /** Interface to bind; defaults to loopback. */
   host?: string;
+  /**
+   * How gateway tokens are verified. When omitted: GRAFT_GATEWAY_JWKS_URL and
+   * GRAFT_GATEWAY_ISSUER (default "graft-gateway") from the environment, and listen()
+   * refuses to start when neither is set. `false` turns verification off (tests and local
+   * experiments only; every request then runs as anonymous) and logs a warning.
+   */
+  auth?: GatewayAuthOptions;
 }
 
 export interface RunningExtension {
@@ -79,19 +111,36 @@ function listenOn(server: Server, port: number, host: string): Promise<AddressIn
 export function defineExtension<TContext extends ExtensionContext = ExtensionContext>(
   definition: ExtensionDefinition<TContext>,
 ): Extension {
-  const { name, resolvers, plugins = [] } = definition;
+  const { name, resolvers, plugins = [], policies = {} } = definition;
   if (!EXTENSION_NAME.test(name)) {
     throw new Error(`Extension name "${name}" must be a DNS label (lower-case letters, digits and '-', starting with a letter).`);
   }
   const typeDefs = typeof definition.typeDefs === 'string' ? parse(definition.typeDefs) : definition.typeDefs;
-  const schema = buildSubgraphSchema([{ typeDefs, resolvers: toResolverMap(resolvers) }]);
-  assertResolversMatchSchema(schema, resolvers, name);
+  const directives = readSdlDirectives(typeDefs);
+  assertPoliciesDefined(directives, policies, name);
+  const logger = stderrLogger(name);
+  const access = new AccessControl(name, policies, logger);
+  const guardedResolvers = guardEntityReferences(resolvers, directives, access);
+  const subgraphSchema = buildSubgraphSchema([{ typeDefs, resolvers: toResolverMap(guardedResolvers) }]);
+  assertResolversMatchSchema(subgraphSchema, resolvers, name);
+  // Access rules per resolver, then cost accounting outermost (a refused field costs nothing).
+  const schema = enforceAccessPlan(subgraphSchema, buildAccessPlan(subgraphSchema, directives), access, name);
+  installCostAccounting(schema, directives);
   // Without a factory TContext is ExtensionContext itself (enforced by ExtensionDefinition).
   const contextFactory: ContextFactory<TContext> =
     definition.context ?? ((base: ExtensionContext) => base as TContext);
 
   async function listen(options: ListenOptions = {}): Promise<RunningExtension> {
     const { port = 0, host = DEFAULT_HOST } = options;
+    const authOptions = resolveGatewayAuth(options.auth, process.env, name);
+    let authenticate: (authorization: string | undefined) => Promise<ExtensionAuth>;
+    if (authOptions === false) {
+      logger.warn('auth: false, gateway tokens are NOT verified and every request runs as anonymous (tests and local experiments only).');
+      authenticate = async () => anonymousAuth();
+    } else {
+      const verify = createGatewayTokenVerifier(authOptions, name);
+      authenticate = (authorization) => verify(bearerToken(authorization));
+    }
     const stats = createExtensionStats();
     // keepAlive: TCP keep-alive on the gateway's pooled connections (HTTP keep-alive is on by default).
     const httpServer = createServer({ keepAlive: true });
@@ -99,7 +148,7 @@ export function defineExtension<TContext extends ExtensionContext = ExtensionCon
       schema,
       introspection: true,
       includeStacktraceInErrorResponses: false,
-      logger: stderrLogger(name),
+      logger,
       // Lifecycle belongs to whoever called listen() (runExtensionProcess handles signals);
       // Apollo's own handler would re-raise SIGTERM and exit 143 instead of 0.
       stopOnTerminationSignals: false,
@@ -115,9 +164,16 @@ export function defineExtension<TContext extends ExtensionContext = ExtensionCon
     });
     await apollo.start();
 
-    const createContext = async (request: ExtensionRequest): Promise<TContext> =>
-      contextFactory({ extension: name, loaders: new LoaderRegistry(stats) }, request);
-    httpServer.on('request', createRequestHandler({ name, apollo, stats, createContext }));
+    const createContext = async (request: ExtensionRequest, auth: ExtensionAuth, budget: number | undefined): Promise<TContext> => {
+      const base: ExtensionContext = { extension: name, loaders: new LoaderRegistry(stats), auth, cost: new CostMeter(budget, name) };
+      const context = await contextFactory(base, request);
+      // The SDK's rules read these two; a factory must pass them on untouched.
+      if (context.auth !== base.auth || context.cost !== base.cost) {
+        throw new Error(`Extension "${name}": the context factory must keep base.auth and base.cost (return { ...base, ... }).`);
+      }
+      return context;
+    };
+    httpServer.on('request', createRequestHandler({ name, apollo, stats, authenticate, createContext }));
 
     let address: AddressInfo;
     try {

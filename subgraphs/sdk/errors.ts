@@ -7,6 +7,7 @@ export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
 export type HttpErrorCode =
   | 'BAD_REQUEST'
+  | 'UNAUTHENTICATED'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'

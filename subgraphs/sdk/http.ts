@@ -1,9 +1,12 @@
-// Bridges node:http to Apollo Server: routes /health and /graphql, reads the body with
-// a hard size cap, and hands Apollo a method/headers/search/body request. No framework:
-// a subgraph needs exactly these two routes and nothing that could add attack surface.
+// Bridges node:http to Apollo Server: routes /health (public) and /graphql (gateway token
+// required: 401 before the body is even read), reads the body with a hard size cap, and
+// hands Apollo a method/headers/search/body request. No framework: a subgraph needs
+// exactly these two routes and nothing that could add attack surface.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import { AuthenticationError, type ExtensionAuth } from './auth.js';
 import type { ExtensionContext, ExtensionRequest } from './context.js';
+import { COST_BUDGET_HEADER, parseCostBudget } from './cost.js';
 import { MAX_REQUEST_BODY_BYTES, sendError, sendJson } from './errors.js';
 import type { ExtensionStatsRecorder } from './stats.js';
 
@@ -14,7 +17,9 @@ export interface RequestHandlerOptions<TContext extends ExtensionContext> {
   name: string;
   apollo: ApolloServer<TContext>;
   stats: ExtensionStatsRecorder;
-  createContext: (request: ExtensionRequest) => Promise<TContext>;
+  /** Verifies the Authorization header; throws AuthenticationError to refuse with 401. */
+  authenticate: (authorization: string | undefined) => Promise<ExtensionAuth>;
+  createContext: (request: ExtensionRequest, auth: ExtensionAuth, costBudget: number | undefined) => Promise<TContext>;
   maxBodyBytes?: number;
 }
 
@@ -80,7 +85,7 @@ function splitUrl(url: string): { path: string; search: string } {
 export function createRequestHandler<TContext extends ExtensionContext>(
   options: RequestHandlerOptions<TContext>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { name, apollo, stats, createContext } = options;
+  const { name, apollo, stats, authenticate, createContext } = options;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
   const method = (req: IncomingMessage): string => (req.method ?? 'GET').toUpperCase();
 
@@ -120,8 +125,32 @@ export function createRequestHandler<TContext extends ExtensionContext>(
     }
   }
 
+  /** The verified caller, or undefined after answering 401 (before reading the body). */
+  async function authenticateRequest(req: IncomingMessage, res: ServerResponse): Promise<ExtensionAuth | undefined> {
+    try {
+      return await authenticate(req.headers.authorization);
+    } catch (error) {
+      const message = error instanceof AuthenticationError ? error.message : 'The gateway token could not be verified.';
+      // The body is not read: discard it and close, so the client can read the refusal.
+      req.resume();
+      sendError(res, 401, 'UNAUTHENTICATED', message, name, {
+        'www-authenticate': 'Bearer error="invalid_token"',
+        connection: 'close',
+      });
+      return undefined;
+    }
+  }
+
   async function answerGraphQL(req: IncomingMessage, res: ServerResponse, search: string): Promise<void> {
     stats.recordRequest();
+    const auth = await authenticateRequest(req, res);
+    if (!auth) return;
+    const budget = parseCostBudget(req.headers[COST_BUDGET_HEADER]);
+    if ('error' in budget) {
+      req.resume();
+      sendError(res, 400, 'BAD_REQUEST', budget.error, name, { connection: 'close' });
+      return;
+    }
     const read = await readGraphQLBody(req, res);
     if (!read) return;
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: method(req), headers: toHeaderMap(req), search, body: read.body };
@@ -133,7 +162,7 @@ export function createRequestHandler<TContext extends ExtensionContext>(
     };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: () => createContext(requestInfo),
+      context: () => createContext(requestInfo, auth, budget.budget),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

@@ -9,6 +9,19 @@ export {
 } from './define.js';
 export type { ExtensionResolvers } from './resolvers.js';
 export type { ContextFactory, ExtensionContext, ExtensionRequest } from './context.js';
+export {
+  DEFAULT_GATEWAY_ISSUER,
+  GATEWAY_ISSUER_ENV,
+  GATEWAY_JWKS_URL_ENV,
+  GATEWAY_TOKEN_ALGORITHMS,
+  MAX_GATEWAY_TOKEN_LIFETIME_SECONDS,
+  gatewayAuthFromEnv,
+  type ExtensionAuth,
+  type GatewayAuthOptions,
+} from './auth.js';
+export { UNAUTHORIZED_CODE, type ExtensionPolicies, type ExtensionPolicy } from './authorization.js';
+export { COST_BUDGET_HEADER, type ActualCost } from './cost.js';
+export { signTestToken, testAuth, type TestAuth, type TestTokenInput } from './testing.js';
 export { LoaderRegistry, type BatchLoadFunction, type LoaderOptions } from './loaders.js';
 export type { ExtensionStats } from './stats.js';
 export { MAX_REQUEST_BODY_BYTES } from './errors.js';

@@ -1,10 +1,13 @@
 // Runs an extension as its own process (what each example's server.ts does), with a
 // machine-readable contract for whoever spawns it (the gateway, tests, scripts):
 //   env PORT (default: the extension's own) and HOST (default 127.0.0.1);
+//   env GRAFT_GATEWAY_JWKS_URL and GRAFT_GATEWAY_ISSUER (default "graft-gateway"): where the
+//   gateway's token keys are; without them the extension refuses to start (exit 1);
 //   once listening, exactly one JSON line on stdout: {"event":"ready","name":...,"url":...};
 //   SIGTERM / SIGINT close the server and exit 0; a start failure goes to stderr, exit 1;
 //   with GRAFT_EXIT_WITH_PARENT=1 and a piped stdin, the end of stdin (the parent died,
 //   even by SIGKILL) shuts the extension down too, so no orphan keeps its port.
+import { resolveGatewayAuth } from './auth.js';
 import type { Extension, RunningExtension } from './define.js';
 
 export interface ProcessOptions {
@@ -33,7 +36,9 @@ export async function runExtensionProcess(extension: Extension, options: Process
   let running: RunningExtension;
   try {
     const port = portFrom(env['PORT'], options.defaultPort);
-    running = await extension.listen({ port, host: env['HOST'] || undefined });
+    // From this env (not necessarily process.env); throws, explaining what to set, without it.
+    const auth = resolveGatewayAuth(undefined, env, extension.name);
+    running = await extension.listen({ port, host: env['HOST'] || undefined, auth });
   } catch (error) {
     process.stderr.write(`${extension.name}: failed to start: ${(error as Error).message}\n`);
     process.exit(1);

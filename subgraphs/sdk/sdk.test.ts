@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import {
   MAX_REQUEST_BODY_BYTES,
   defineExtension,
+  testAuth,
   type ExtensionContext,
   type RunningExtension,
 } from './index.js';
@@ -56,7 +57,7 @@ interface ViewerContext extends ExtensionContext {
 const extension = defineExtension<ViewerContext>({
   name: 'sdk-test',
   typeDefs,
-  // Stands in for the later gateway-token check: reads a header, may refuse with a status.
+  // Reads a header (after the SDK verified the gateway token) and may refuse with a status.
   context: (base, request) => {
     const viewer = request.headers['x-viewer'];
     if (viewer === 'nobody') {
@@ -79,8 +80,11 @@ const extension = defineExtension<ViewerContext>({
   },
 });
 
-const running: RunningExtension = await extension.listen({ port: 0 });
+const kit = await testAuth();
+const running: RunningExtension = await extension.listen({ port: 0, auth: kit.auth });
 after(() => running.close());
+/** A fresh gateway token per request (they live 60 s). */
+const gatewayHeaders = (): Promise<Record<string, string>> => kit.headers({ extension: 'sdk-test', subject: 'gateway-user' });
 
 interface GraphQLResponseBody {
   data?: Record<string, unknown> | null;
@@ -94,7 +98,7 @@ async function graphql(
 ): Promise<{ status: number; body: GraphQLResponseBody }> {
   const response = await fetch(running.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...(await gatewayHeaders()), ...headers },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as GraphQLResponseBody };
@@ -135,7 +139,7 @@ test('a body over 1 MiB with Content-Length is refused with 413 and a JSON error
   const padding = 'x'.repeat(MAX_REQUEST_BODY_BYTES);
   const response = await fetch(running.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await gatewayHeaders()) },
     body: JSON.stringify({ query: '{ viewer }', variables: { padding } }),
   });
   assert.equal(response.status, 413);
@@ -145,8 +149,9 @@ test('a body over 1 MiB with Content-Length is refused with 413 and a JSON error
 });
 
 test('a chunked body that grows past 1 MiB is refused with 413 and a JSON error', async () => {
+  const headers = { 'content-type': 'application/json', ...(await gatewayHeaders()) };
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = httpRequest(running.url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = httpRequest(running.url, { method: 'POST', headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -163,7 +168,11 @@ test('a chunked body that grows past 1 MiB is refused with 413 and a JSON error'
 });
 
 test('a body that is not valid JSON is refused with 400 BAD_REQUEST', async () => {
-  const response = await fetch(running.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
+  const response = await fetch(running.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(await gatewayHeaders()) },
+    body: '{"query":',
+  });
   assert.equal(response.status, 400);
   const body = (await response.json()) as GraphQLResponseBody;
   assert.equal(body.errors?.[0]?.extensions?.['code'], 'BAD_REQUEST');
@@ -232,11 +241,11 @@ test('defineExtension refuses a name that is not a DNS label', () => {
 });
 
 test('close() stops the server, frees the port and can be called twice', async () => {
-  const extra = await extension.listen();
+  const extra = await extension.listen({ auth: kit.auth });
   await extra.close();
   await extra.close();
   await assert.rejects(fetch(new URL('/health', extra.url)));
-  const again = await extension.listen({ port: extra.port });
+  const again = await extension.listen({ port: extra.port, auth: kit.auth });
   assert.equal(again.port, extra.port);
   await again.close();
 });

@@ -7,6 +7,7 @@ import { extension as crm } from '../../subgraphs/crm/index.js';
 import { extension as inventory } from '../../subgraphs/inventory/index.js';
 import { extension as orders } from '../../subgraphs/orders/index.js';
 import type { RunningExtension } from '../../subgraphs/sdk/index.js';
+import type { JSONWebKeySet } from 'jose';
 import { signDevToken } from '../../gateway/auth/index.js';
 import { loadConfig, type ConfigOverrides } from '../../gateway/config/index.js';
 import { startGraftServer, type GraftServer } from '../../gateway/server/index.js';
@@ -26,9 +27,17 @@ export interface RunningExamples {
   close(): Promise<void>;
 }
 
+/**
+ * How an extension verifies the tokens a test gateway mints: its current public keys and
+ * issuer. The signing key is kept in the data dir, so it stays valid across restarts.
+ */
+export function gatewayAuthOf(server: GraftServer): { jwks: JSONWebKeySet; issuer: string } {
+  return { jwks: server.upstreamTokens.jwks(), issuer: server.upstreamTokens.issuer };
+}
+
 /** The three example extensions, in this process, each on its own ephemeral port. */
-export async function startExamples(): Promise<RunningExamples> {
-  const [c, o, i] = await Promise.all([crm.listen({ port: 0 }), orders.listen({ port: 0 }), inventory.listen({ port: 0 })]);
+export async function startExamples(auth: { jwks: JSONWebKeySet; issuer: string }): Promise<RunningExamples> {
+  const [c, o, i] = await Promise.all([crm.listen({ port: 0, auth }), orders.listen({ port: 0, auth }), inventory.listen({ port: 0, auth })]);
   const all = [c, o, i];
   return { crm: c, orders: o, inventory: i, all, close: async () => void (await Promise.all(all.map((e) => e.close()))) };
 }
@@ -106,8 +115,8 @@ export async function publish(server: GraftServer, adminToken: string, input: { 
 /** A gateway on a fresh data dir with the three examples published. */
 export async function startGraftWithExamples() {
   const dir = await tempDir();
-  const examples = await startExamples();
   const server = await startGateway(dir.path);
+  const examples = await startExamples(gatewayAuthOf(server));
   const admin = await tokenFor(server, 'admin', ['graft:admin']);
   for (const name of ['crm', 'orders', 'inventory'] as const) {
     const result = await publish(server, admin, await exampleManifest(name, examples[name].url));
@@ -126,5 +135,10 @@ export async function startGraftWithExamples() {
   };
 }
 
+/** A user token with every scope the example extensions require. */
+export function exampleUserToken(server: GraftServer): Promise<string> {
+  return tokenFor(server, 'alice', ['crm:read', 'crm:pii', 'orders:read', 'inventory:read']);
+}
+
 export const CROSS_EXTENSION_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';
-export { startRecordingSubgraph, type RecordedRequest, type RecordingSubgraph } from './recording-subgraph.js';
+export { startRecordingSubgraph, type Intercept, type RecordedRequest, type RecordingSubgraph } from './recording-subgraph.js';

@@ -17,7 +17,14 @@ export interface RecordingSubgraph {
   close(): Promise<void>;
 }
 
-export async function startRecordingSubgraph(sdl: string, resolvers: Record<string, any>): Promise<RecordingSubgraph> {
+/** Lets a fault-injection test answer a request itself (status, raw body, delay) instead of the schema. */
+export type Intercept = (request: RecordedRequest, index: number) => Promise<{ status: number; body: string } | undefined> | { status: number; body: string } | undefined;
+
+export async function startRecordingSubgraph(
+  sdl: string,
+  resolvers: Record<string, any>,
+  options: { intercept?: Intercept } = {},
+): Promise<RecordingSubgraph> {
   const schema = buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
   const received: RecordedRequest[] = [];
   const server = createServer((request, response) => {
@@ -25,7 +32,16 @@ export async function startRecordingSubgraph(sdl: string, resolvers: Record<stri
     request.on('data', (chunk) => (body += chunk));
     request.on('end', async () => {
       const { query, variables, operationName } = JSON.parse(body) as { query: string; variables?: Record<string, unknown>; operationName?: string };
-      received.push({ headers: request.headers, query, variables });
+      const recorded = { headers: request.headers, query, variables };
+      received.push(recorded);
+      const intercepted = await options.intercept?.(recorded, received.length - 1);
+      if (intercepted) {
+        if (!response.destroyed) {
+          response.writeHead(intercepted.status, { 'content-type': 'application/json' });
+          response.end(intercepted.body);
+        }
+        return;
+      }
       const result = await graphql({ schema, source: query, variableValues: variables ?? null, operationName: operationName ?? null });
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(result));

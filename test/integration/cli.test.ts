@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CROSS_EXTENSION_QUERY, REPO_ROOT, exampleManifest, startExamples, startGateway, tempDir, tokenFor, type RunningExamples } from '../helpers/index.js';
+import { CROSS_EXTENSION_QUERY, REPO_ROOT, exampleManifest, gatewayAuthOf, startExamples, startGateway, tempDir, tokenFor, type RunningExamples } from '../helpers/index.js';
 import type { GraftServer } from '../../gateway/server/index.js';
 
 const GRAFT = join(REPO_ROOT, 'bin', 'graft.js');
@@ -28,8 +28,8 @@ describe('graft CLI against a running gateway', () => {
 
   before(async () => {
     dir = await tempDir();
-    examples = await startExamples();
     server = await startGateway(dir.path);
+    examples = await startExamples(gatewayAuthOf(server));
     admin = await tokenFor(server, 'admin', ['graft:admin']);
   });
   after(async () => {

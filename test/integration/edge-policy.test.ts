@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { GraftServer } from '../../gateway/server/index.js';
-import { graphql, http, publish, startGateway, startRecordingSubgraph, tempDir, tokenFor, type RecordingSubgraph } from '../helpers/index.js';
+import { exampleUserToken, graphql, http, publish, startGateway, startGraftWithExamples, startRecordingSubgraph, tempDir, tokenFor, type RecordingSubgraph } from '../helpers/index.js';
 
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes", "@policy"])
@@ -282,5 +282,59 @@ describe('least privilege at publish', () => {
     assert.equal(result.status, 422);
     assert.equal(result.body.code, 'UNKNOWN_POLICY');
     assert.match(result.body.message, /payroll/);
+  });
+});
+
+describe('cost and query limits at the edge', () => {
+  let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
+  before(async () => {
+    graft = await startGraftWithExamples();
+  });
+  after(async () => {
+    await graft?.close();
+  });
+
+  test('the too-expensive CRM query is refused with COST_ESTIMATED_TOO_EXPENSIVE, the estimate and the limit, before any subgraph is called', async () => {
+    for (const example of graft.examples.all) example.stats.reset();
+    const token = await exampleUserToken(graft.server);
+    const { body } = await graphql(graft.server, '{ customers(first: 1000) { orders { items { product { name stock } } } } }', { token });
+    assert.equal(body.data, undefined);
+    const error = body.errors?.[0];
+    assert.equal(error?.extensions?.['code'], 'COST_ESTIMATED_TOO_EXPENSIVE');
+    assert.ok((error?.extensions?.['estimatedCost'] as number) > 10_000);
+    assert.equal(error?.extensions?.['maxCost'], 10_000);
+    assert.equal(graft.examples.all.reduce((n, e) => n + e.stats.requests, 0), 0, 'no subgraph was asked');
+  });
+
+  test('a slicing argument passed as a variable counts with its value', async () => {
+    const token = await exampleUserToken(graft.server);
+    const query = 'query Q($n: Int) { customers(first: $n) { orders { items { product { name } } } } }';
+    const small = await graphql(graft.server, query, { token, variables: { n: 2 } });
+    assert.equal(small.body.errors, undefined, JSON.stringify(small.body.errors));
+    const large = await graphql(graft.server, query, { token, variables: { n: 1000 } });
+    assert.equal(large.body.errors?.[0]?.extensions?.['code'], 'COST_ESTIMATED_TOO_EXPENSIVE');
+  });
+
+  test("an extension's own limits.maxCost caps its part of the operation", async () => {
+    const token = await exampleUserToken(graft.server);
+    // orders' manifest allows 5000: 40 customers × (1 + 10 orders × (1 + 10 items × 2)) = 8440 in orders.
+    const { body } = await graphql(graft.server, '{ customers(first: 40) { orders { items { product { name } } } } }', { token });
+    const error = body.errors?.[0];
+    assert.equal(error?.extensions?.['code'], 'COST_ESTIMATED_TOO_EXPENSIVE');
+    assert.equal(error?.extensions?.['extension'], 'orders');
+    assert.equal(error?.extensions?.['maxCost'], 5000);
+  });
+
+  test('query limits refuse deep, wide and long operations with their own codes', async () => {
+    const deep = `{ ${'customers { orders { customer { '.repeat(5)}id${' } } }'.repeat(5)} }`;
+    const tooDeep = await graphql(graft.server, deep);
+    assert.equal(tooDeep.status, 400);
+    assert.equal(tooDeep.body.errors?.[0]?.extensions?.['code'], 'QUERY_TOO_DEEP');
+    const aliases = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: customer(id: "c1") { id }`).join(' ')} }`;
+    const tooManyAliases = await graphql(graft.server, aliases);
+    assert.equal(tooManyAliases.body.errors?.[0]?.extensions?.['code'], 'TOO_MANY_ALIASES');
+    const long = `{ customer(id: "c1") { ${'id '.repeat(3000)} } }`;
+    const tooLong = await graphql(graft.server, long);
+    assert.equal(tooLong.body.errors?.[0]?.extensions?.['code'], 'TOO_MANY_TOKENS');
   });
 });

@@ -2,7 +2,7 @@
 // composed and served by the gateway from a real SQLite registry.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CROSS_EXTENSION_QUERY, graphql, http, startGraftWithExamples, tokenFor } from '../helpers/index.js';
+import { CROSS_EXTENSION_QUERY, exampleUserToken, graphql, http, startGraftWithExamples, tokenFor } from '../helpers/index.js';
 
 describe('gateway over the example extensions', () => {
   let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
@@ -14,7 +14,7 @@ describe('gateway over the example extensions', () => {
   });
 
   test('the cross-extension query returns customers with their orders, items and products', async () => {
-    const { status, body } = await graphql(graft.server, CROSS_EXTENSION_QUERY);
+    const { status, body } = await graphql(graft.server, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(graft.server) });
     assert.equal(status, 200);
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     const customers = body.data?.['customers'] as Array<Record<string, any>>;
@@ -38,7 +38,7 @@ describe('gateway over the example extensions', () => {
 
   test('one request loads each entity type in one batch per subgraph', async () => {
     for (const example of graft.examples.all) example.stats.reset();
-    const { body } = await graphql(graft.server, CROSS_EXTENSION_QUERY);
+    const { body } = await graphql(graft.server, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(graft.server) });
     assert.equal(body.errors, undefined);
     const products = new Set(
       (body.data?.['customers'] as any[]).flatMap((c) => c.orders).flatMap((o: any) => o.items).map((i: any) => i.product.name),
@@ -72,6 +72,7 @@ describe('gateway over the example extensions', () => {
     const paused = await graphql(
       graft.server,
       '{ plain: customer(id: "c1") { id name } withProducts: customer(id: "c2") { orders { items { product { name } } } } }',
+      { token: await exampleUserToken(graft.server) },
     );
     assert.equal(graft.examples.inventory.stats.requests, 0, 'the paused extension is not called');
     assert.ok(paused.body.errors?.some((e) => e.extensions?.['code'] === 'EXTENSION_PAUSED' && e.extensions?.['extension'] === 'inventory'));
@@ -80,7 +81,7 @@ describe('gateway over the example extensions', () => {
 
     const resume = await http(`${graft.server.url}/admin/extensions/inventory/resume`, { method: 'POST', token: graft.admin });
     assert.equal(resume.status, 200);
-    const resumed = await graphql(graft.server, CROSS_EXTENSION_QUERY);
+    const resumed = await graphql(graft.server, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(graft.server) });
     assert.equal(resumed.body.errors, undefined);
   });
 

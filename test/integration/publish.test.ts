@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defineExtension, type RunningExtension } from '../../subgraphs/sdk/index.js';
-import { CROSS_EXTENSION_QUERY, exampleManifest, graphql, http, publish, startGraftWithExamples } from '../helpers/index.js';
+import { CROSS_EXTENSION_QUERY, exampleUserToken, exampleManifest, gatewayAuthOf, graphql, http, publish, startGraftWithExamples } from '../helpers/index.js';
 
 describe('publishing a new version', () => {
   let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
@@ -19,12 +19,12 @@ describe('publishing a new version', () => {
     // Blue-green: version 1 of "greeter" runs on one server, version 2 (a new field) on another.
     const sdl = (fields: string) =>
       `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\ntype Query { ${fields} }`;
-    const v1 = await defineExtension({ name: 'greeter', typeDefs: sdl('hello: String!'), resolvers: { Query: { hello: () => 'v1' } } }).listen();
+    const v1 = await defineExtension({ name: 'greeter', typeDefs: sdl('hello: String!'), resolvers: { Query: { hello: () => 'v1' } } }).listen({ auth: gatewayAuthOf(graft.server) });
     const v2 = await defineExtension({
       name: 'greeter',
       typeDefs: sdl('hello: String! goodbye: String!'),
       resolvers: { Query: { hello: () => 'v2', goodbye: () => 'bye' } },
-    }).listen();
+    }).listen({ auth: gatewayAuthOf(graft.server) });
     try {
       const manifest = { name: 'greeter', version: '1.0.0', owner: 'tests', subgraph: { url: v1.url, schema: 'greeter.graphql' } };
       assert.equal((await publish(graft.server, graft.admin, { manifest, sdl: sdl('hello: String!') })).status, 201);
@@ -71,7 +71,7 @@ describe('publishing a new version', () => {
     assert.deepEqual(versions.body['versions'].map((v: any) => v.version), ['1.0.0'], 'nothing was stored');
     const still = await http<Record<string, any>>(`${graft.server.url}/health`);
     assert.equal(still.body['supergraph'].id, servingId);
-    const query = await graphql(graft.server, CROSS_EXTENSION_QUERY);
+    const query = await graphql(graft.server, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(graft.server) });
     assert.equal(query.body.errors, undefined);
   });
 
@@ -91,7 +91,7 @@ describe('publishing a new version', () => {
         },
       },
     });
-    const running: RunningExtension = await slow.listen({ port: 0 });
+    const running: RunningExtension = await slow.listen({ port: 0, auth: gatewayAuthOf(graft.server) });
     try {
       const manifest = { name: 'slow', version: '1.0.0', owner: 'tests', subgraph: { url: running.url, schema: 'slow.graphql' } };
       assert.equal((await publish(graft.server, graft.admin, { manifest, sdl: typeDefs('') })).status, 201);

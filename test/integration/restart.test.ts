@@ -2,13 +2,14 @@
 // gateway serves the same supergraph again without recomposing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CROSS_EXTENSION_QUERY, exampleManifest, graphql, http, publish, startExamples, startGateway, tempDir, tokenFor } from '../helpers/index.js';
+import { CROSS_EXTENSION_QUERY, exampleUserToken, exampleManifest, gatewayAuthOf, graphql, http, publish, startExamples, startGateway, tempDir, tokenFor, type RunningExamples } from '../helpers/index.js';
 
 test('the registry and the served supergraph survive a gateway restart', async () => {
   const dir = await tempDir();
-  const examples = await startExamples();
+  let examples: RunningExamples | undefined;
   try {
     const first = await startGateway(dir.path);
+    examples = await startExamples(gatewayAuthOf(first));
     const admin = await tokenFor(first, 'admin', ['graft:admin']);
     for (const name of ['crm', 'orders', 'inventory'] as const) {
       assert.equal((await publish(first, admin, await exampleManifest(name, examples[name].url))).status, 201);
@@ -29,22 +30,22 @@ test('the registry and the served supergraph survive a gateway restart', async (
       assert.equal(orders.body.status, 'paused', 'status survives the restart');
       assert.deepEqual(orders.body.versions.map((v: any) => v.version), ['1.0.0']);
       assert.equal((await http(`${second.url}/admin/extensions/orders/resume`, { method: 'POST', token: admin })).status, 200);
-      const query = await graphql(second, CROSS_EXTENSION_QUERY);
+      const query = await graphql(second, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(second) });
       assert.equal(query.status, 200);
       assert.equal(query.body.errors, undefined, JSON.stringify(query.body.errors));
     } finally {
       await second.close();
     }
   } finally {
-    await examples.close();
+    await examples?.close();
     await dir.remove();
   }
 });
 
 test('a gateway on an empty registry answers NO_SUPERGRAPH until the first publish, then serves it', async () => {
   const dir = await tempDir();
-  const examples = await startExamples();
   const server = await startGateway(dir.path);
+  const examples = await startExamples(gatewayAuthOf(server));
   try {
     const waiting = await graphql(server, '{ customer(id: "c1") { id } }');
     assert.equal(waiting.status, 503);
