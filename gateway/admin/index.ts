@@ -149,6 +149,24 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     });
   }
 
+  app.post<{ Params: { name: string } }>('/extensions/:name/retire', { schema: adminSchemas.retire }, async (request) => {
+    const principal = principalOf(request);
+    requireAdmin(principal);
+    return registry.retire(request.params.name, principal);
+  });
+
+  app.put<{ Params: { name: string }; Body: { tenants: string[] | null } }>(
+    '/extensions/:name/tenants',
+    { schema: adminSchemas.setTenants },
+    async (request) => {
+      const principal = principalOf(request);
+      // Which tenants see an extension is the platform's decision, not the extension owner's.
+      requireAdmin(principal);
+      await existing(request.params.name);
+      return registry.setTenants(request.params.name, request.body.tenants, principal);
+    },
+  );
+
   app.get('/supergraph', { schema: adminSchemas.getSupergraph }, async (request) => {
     requireAdmin(principalOf(request));
     const stored = await store.getActiveSupergraph();

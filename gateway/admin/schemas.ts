@@ -21,6 +21,7 @@ const extensionRecord = {
     description: { type: 'string' },
     status: { type: 'string', enum: ['active', 'paused', 'retired'] },
     activeVersion: { type: 'string', nullable: true },
+    tenants: { type: 'array', nullable: true, items: { type: 'string' }, description: 'Tenants it is enabled for; null: every tenant' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
@@ -162,6 +163,35 @@ export const adminSchemas = {
     params: nameParam,
     response: { 200: extensionRecord, ...errors },
   }),
+  retire: {
+    summary: 'Retire an extension: recompose without it (refused if others need its types) and swap',
+    tags: ['extensions'],
+    security,
+    params: nameParam,
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          extension: extensionRecord,
+          supergraph: { type: 'object', properties: { id: { type: 'integer' }, hash: { type: 'string' }, members, createdAt: { type: 'string' } } },
+        },
+      },
+      ...errors,
+    },
+  },
+  setTenants: {
+    summary: 'Enable an extension for some tenants only (null: every tenant); other tenants get EXTENSION_DISABLED on its fields',
+    tags: ['extensions'],
+    security,
+    params: nameParam,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tenants'],
+      properties: { tenants: { type: 'array', nullable: true, maxItems: 10_000, items: { type: 'string', minLength: 1, maxLength: 200 } } },
+    },
+    response: { 200: extensionRecord, ...errors },
+  },
   getSupergraph: {
     summary: 'The active supergraph (needs graft:admin)',
     tags: ['supergraph'],

@@ -40,7 +40,18 @@ export interface PathSegment {
   type: GraphQLOutputType;
 }
 
+/** Per-tenant enablement: which extension resolves a field, and whether it answers for a tenant. */
+export interface TenantEnablement {
+  ownersOf(typeName: string, fieldName: string): readonly string[];
+  isEnabledFor(extension: string, tenant: string | undefined): boolean;
+  readonly hasTenantRestrictions: boolean;
+}
+
 export interface DeniedSelection {
+  /** UNAUTHORIZED_FIELD_OR_TYPE, or EXTENSION_DISABLED for a field of an extension the tenant does not have. */
+  code: GraftErrorCode.UNAUTHORIZED_FIELD_OR_TYPE | GraftErrorCode.EXTENSION_DISABLED;
+  /** With EXTENSION_DISABLED: the extension. */
+  extension?: string;
   /** Where in the response: response keys, "@" standing for every item of a list. */
   path: Array<string>;
   typedPath: PathSegment[];
@@ -80,15 +91,32 @@ export class OperationAuthorizer {
   /** Requirements per "Parent.field" once the field, its parent and its return type are combined. */
   readonly #combined = new Map<string, readonly Requirement[]>();
 
-  constructor(schema: GraphQLSchema, metadata: AuthorizationMetadata, policies: Readonly<Record<string, PolicyFunction>>) {
+  readonly #enablement: TenantEnablement | undefined;
+
+  constructor(
+    schema: GraphQLSchema,
+    metadata: AuthorizationMetadata,
+    policies: Readonly<Record<string, PolicyFunction>>,
+    enablement?: TenantEnablement,
+  ) {
     this.#schema = schema;
     this.#metadata = metadata;
     this.#policies = policies;
+    this.#enablement = enablement;
   }
 
-  /** True when the supergraph has no authorization directive at all: nothing to walk. */
+  /** True when nothing can be denied: no authorization directive, no tenant restriction. */
   get isOpen(): boolean {
-    return this.#metadata.fields.size === 0 && this.#metadata.types.size === 0;
+    return this.#metadata.fields.size === 0 && this.#metadata.types.size === 0 && !this.#enablement?.hasTenantRestrictions;
+  }
+
+  /** The extension that would resolve this field but is not enabled for the principal's tenant. */
+  disabledExtension(parent: GraphQLCompositeType, field: string, principal: Principal): string | undefined {
+    const enablement = this.#enablement;
+    if (!enablement?.hasTenantRestrictions) return undefined;
+    const owners = enablement.ownersOf(parent.name, field);
+    if (owners.length === 0 || owners.some((o) => enablement.isEnabledFor(o, principal.tenant))) return undefined;
+    return owners[0];
   }
 
   authorize(document: DocumentNode, operationName: string | null | undefined, principal: Principal): AuthorizationOutcome {
@@ -261,9 +289,24 @@ class Walk {
     const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
     if (!definition) return node;
     const here: Trail = { key: node.alias?.value ?? name, type: definition.type, parent: trail };
+    const disabled = this.#authorizer.disabledExtension(parent, name, this.#principal);
+    if (disabled !== undefined) {
+      this.#denied.push({
+        code: GraftErrorCode.EXTENSION_DISABLED,
+        extension: disabled,
+        path: responsePath(here),
+        typedPath: typedPath(here),
+        coordinate: `${parent.name}.${name}`,
+        missingScopes: [],
+        unmetPolicies: [],
+        needsAuthentication: false,
+      });
+      return undefined;
+    }
     const verdict = this.#authorizer.evaluate(this.#authorizer.requirementsFor(parent, definition), this.#principal);
     if (!verdict.allowed) {
       this.#denied.push({
+        code: GraftErrorCode.UNAUTHORIZED_FIELD_OR_TYPE,
         path: responsePath(here),
         typedPath: typedPath(here),
         coordinate: `${parent.name}.${name}`,
@@ -344,10 +387,14 @@ function listMarkers(type: GraphQLOutputType): string[] {
 }
 
 /** One GraphQLError per denied selection, as clients see it. */
-export function deniedErrors(denied: readonly DeniedSelection[]): GraphQLError[] {
-  return denied.map(
-    (d) =>
-      new GraphQLError(
+export function deniedErrors(denied: readonly DeniedSelection[], principal?: Principal): GraphQLError[] {
+  return denied.map((d) =>
+    d.code === GraftErrorCode.EXTENSION_DISABLED
+      ? new GraphQLError(
+          `Extension "${d.extension}" is not enabled for ${principal?.tenant ? `tenant "${principal.tenant}"` : 'requests without a tenant'}; ${d.coordinate} is unavailable.`,
+          { path: d.path, extensions: { code: GraftErrorCode.EXTENSION_DISABLED, extension: d.extension } },
+        )
+      : new GraphQLError(
         d.needsAuthentication
           ? `Unauthorized field or type: ${d.coordinate} needs an authenticated user; send a token.`
           : `Unauthorized field or type: ${d.coordinate}${d.missingScopes.length > 0 ? ` needs scopes ${d.missingScopes.map((s) => s.join(' & ')).join(' or ')}` : ''}${d.unmetPolicies.length > 0 ? ` needs policy ${d.unmetPolicies.map((p) => p.join(' & ')).join(' or ')}` : ''}.`,

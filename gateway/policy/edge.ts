@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { print, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { ANONYMOUS, type Principal } from '../auth/index.js';
+import { extractFieldOwnership } from '../composition/index.js';
 import { extractAuthorizationMetadata } from './metadata.js';
 import {
   OperationAuthorizer,
@@ -21,6 +22,8 @@ export interface EdgeGuardOptions {
   policies: Readonly<Record<string, PolicyFunction>>;
   /** Extra per-operation checks run on the document that will execute (cost, ...). */
   checks?: ReadonlyArray<OperationCheckFactory>;
+  /** Per-tenant enablement of extensions (the runtime table). */
+  tenants?: { isEnabledFor(extension: string, tenant: string | undefined): boolean; readonly hasTenantRestrictions: boolean };
 }
 
 /** A check built once per supergraph; returns errors to refuse the operation with. */
@@ -45,7 +48,22 @@ export function principalOf(requestContext: GatewayGraphQLRequestContext): Princ
 }
 
 export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: string; apiSchema: GraphQLSchema }): EdgeGuard {
-  const authorizer = new OperationAuthorizer(supergraph.apiSchema, extractAuthorizationMetadata(supergraph.sdl), options.policies);
+  const tenants = options.tenants;
+  const ownership = tenants ? extractFieldOwnership(supergraph.sdl) : undefined;
+  const authorizer = new OperationAuthorizer(
+    supergraph.apiSchema,
+    extractAuthorizationMetadata(supergraph.sdl),
+    options.policies,
+    tenants && ownership
+      ? {
+          ownersOf: ownership.ownersOf,
+          isEnabledFor: (extension, tenant) => tenants.isEnabledFor(extension, tenant),
+          get hasTenantRestrictions() {
+            return tenants.hasTenantRestrictions;
+          },
+        }
+      : undefined,
+  );
   const checks = (options.checks ?? []).map((factory) => factory(supergraph));
 
   return {
@@ -58,7 +76,7 @@ export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: s
         return { kind: 'respond', result: { errors: [forbiddenError(outcome.denied)] } };
       }
       if (outcome.empty) {
-        return { kind: 'respond', result: { data: insertDeniedNulls({}, outcome.denied), errors: deniedErrors(outcome.denied) } };
+        return { kind: 'respond', result: { data: insertDeniedNulls({}, outcome.denied), errors: deniedErrors(outcome.denied, principal) } };
       }
       // Checks (cost) run on what will execute: a removed field costs nothing.
       for (const check of checks) {
@@ -67,7 +85,7 @@ export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: s
       }
       if (outcome.denied.length === 0) return { kind: 'execute', requestContext };
 
-      const errors = deniedErrors(outcome.denied);
+      const errors = deniedErrors(outcome.denied, principal);
       // The filtered document is a different operation: it gets its own query-plan cache key.
       const source = print(outcome.document);
       const filtered = Object.create(requestContext) as GatewayGraphQLRequestContext;

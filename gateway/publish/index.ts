@@ -78,9 +78,10 @@ export class RegistryService {
     return run;
   }
 
-  runtimeStateOf(manifest: ExtensionManifest, status: ExtensionStatus): ExtensionRuntimeState {
+  runtimeStateOf(manifest: ExtensionManifest, status: ExtensionStatus, tenants: string[] | null): ExtensionRuntimeState {
     return {
       status,
+      tenants: tenants === null ? null : new Set(tenants),
       timeoutMs: Math.min(manifest.limits?.timeoutMs ?? this.#upstream.defaultTimeoutMs, this.#upstream.maxTimeoutMs),
       grants: manifest.grants ?? [],
       maxCost: manifest.limits?.maxCost,
@@ -205,7 +206,7 @@ export class RegistryService {
         await this.#host.discard(snapshot);
         throw error;
       }
-      this.#runtime.set(name, this.runtimeStateOf(manifest, extension.status));
+      this.#runtime.set(name, this.runtimeStateOf(manifest, extension.status, extension.tenants));
       await this.#host.activate(snapshot, stored.supergraph.id);
       const updated = (await this.#store.getExtension(name)) ?? extension;
       const { id, hash: storedHash, members, createdAt } = stored.supergraph;
@@ -218,6 +219,53 @@ export class RegistryService {
     return this.#serialize(async () => {
       const record = await this.#store.setStatus(name, status, actor.subject);
       this.#runtime.setStatus(name, status);
+      return record;
+    });
+  }
+
+  /**
+   * Retires an extension through the same pipeline as a publish: the others are composed
+   * without it (refused with COMPOSITION_FAILED if they need its types), the gateway loads
+   * the result, then the store records it in one transaction and the gateway swaps.
+   */
+  async retire(name: string, actor: Actor): Promise<{ extension: ExtensionRecord; supergraph: Pick<SupergraphRecord, 'id' | 'hash' | 'members' | 'createdAt'> }> {
+    return this.#serialize(async () => {
+      const extension = await this.#store.getExtension(name);
+      if (!extension) {
+        throw new GraftError(GraftErrorCode.EXTENSION_NOT_FOUND, `There is no extension "${name}".`, { extension: name });
+      }
+      if (extension.status === 'retired') {
+        throw new GraftError(GraftErrorCode.BAD_REQUEST, `Extension "${name}" is already retired.`, { extension: name });
+      }
+      const others = await this.#activeSubgraphs(name);
+      if (others.length === 0) {
+        throw new GraftError(GraftErrorCode.PUBLISH_REJECTED, `"${name}" is the last active extension: the graph cannot be empty. Publish another extension first.`, { extension: name });
+      }
+      const composed = composeOrThrow(others.map((o) => o.subgraph));
+      const snapshot = await this.#host.prepare({ hash: supergraphHash(composed.supergraphSdl), sdl: composed.supergraphSdl });
+      let stored: Awaited<ReturnType<RegistryStore['retireExtension']>>;
+      try {
+        stored = await this.#store.retireExtension(
+          name,
+          { sdl: composed.supergraphSdl, apiSdl: composed.apiSdl, members: others.map((o) => ({ extension: o.subgraph.name, version: o.version })) },
+          actor.subject,
+        );
+      } catch (error) {
+        await this.#host.discard(snapshot);
+        throw error;
+      }
+      this.#runtime.setStatus(name, 'retired');
+      await this.#host.activate(snapshot, stored.supergraph.id);
+      const { id, hash, members, createdAt } = stored.supergraph;
+      return { extension: stored.extension, supergraph: { id, hash, members, createdAt } };
+    });
+  }
+
+  /** Per-tenant enablement: other tenants get EXTENSION_DISABLED on the extension's fields. */
+  async setTenants(name: string, tenants: string[] | null, actor: Actor): Promise<ExtensionRecord> {
+    return this.#serialize(async () => {
+      const record = await this.#store.setTenants(name, tenants, actor.subject);
+      this.#runtime.setTenants(name, record.tenants);
       return record;
     });
   }
@@ -240,7 +288,7 @@ export class RegistryService {
     for (const extension of await this.#store.listExtensions()) {
       if (!extension.activeVersion) continue;
       const version = await this.#store.getVersion(extension.name, extension.activeVersion);
-      if (version) this.#runtime.set(extension.name, this.runtimeStateOf(version.manifest, extension.status));
+      if (version) this.#runtime.set(extension.name, this.runtimeStateOf(version.manifest, extension.status, extension.tenants));
     }
   }
 }

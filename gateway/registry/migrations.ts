@@ -93,6 +93,12 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 2,
+    name: 'per-tenant enablement',
+    // NULL: enabled for every tenant; a JSON array: enabled for those tenants only.
+    up: `ALTER TABLE extensions ADD COLUMN tenants TEXT;`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -35,6 +35,7 @@ interface ExtensionRow {
   description: string;
   status: ExtensionStatus;
   active_version: string | null;
+  tenants: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -77,6 +78,7 @@ function toExtension(row: ExtensionRow): ExtensionRecord {
     description: row.description,
     status: row.status,
     activeVersion: row.active_version ?? undefined,
+    tenants: row.tenants === null || row.tenants === undefined ? null : (JSON.parse(row.tenants) as string[]),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -183,6 +185,7 @@ export class SqliteRegistryStore implements RegistryStore {
         description: input.description,
         status: 'active',
         active_version: null,
+        tenants: null,
         created_at: at,
         updated_at: at,
       };
@@ -261,6 +264,32 @@ export class SqliteRegistryStore implements RegistryStore {
       this.sql.setStatus.run({ name, status, at });
       this.audit(at, actor, STATUS_ACTION[status], name, { from: before.status, to: status });
       return { ...before, status, updated_at: at };
+    });
+    return toExtension(update.immediate());
+  }
+
+  async retireExtension(name: string, supergraph: SupergraphInput, actor: string): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }> {
+    const retire = this.db.transaction(() => {
+      const before = this.sql.getExtension.get(name) as ExtensionRow | undefined;
+      if (before === undefined) throw notFound(name);
+      const at = now();
+      this.sql.setStatus.run({ name, status: 'retired', at });
+      const stored = this.insertSupergraph(supergraph, at);
+      this.audit(at, actor, 'retire', name, { from: before.status, to: 'retired', supergraphId: stored.id, hash: stored.hash });
+      return { extension: toExtension({ ...before, status: 'retired', updated_at: at }), supergraph: stored };
+    });
+    return retire.immediate();
+  }
+
+  async setTenants(name: string, tenants: string[] | null, actor: string): Promise<ExtensionRecord> {
+    const update = this.db.transaction((): ExtensionRow => {
+      const before = this.sql.getExtension.get(name) as ExtensionRow | undefined;
+      if (before === undefined) throw notFound(name);
+      const at = now();
+      const value = tenants === null ? null : JSON.stringify([...new Set(tenants)].sort());
+      this.sql.setTenants.run({ name, tenants: value, at });
+      this.audit(at, actor, 'tenants', name, { from: before.tenants === null ? null : JSON.parse(before.tenants), to: value === null ? null : JSON.parse(value) });
+      return { ...before, tenants: value, updated_at: at };
     });
     return toExtension(update.immediate());
   }
@@ -350,6 +379,7 @@ function prepareStatements(db: SqliteDatabase) {
        VALUES (@name, @owner, @description, @status, @active_version, @created_at, @updated_at)`,
     ),
     setStatus: prepare('UPDATE extensions SET status = @status, updated_at = @at WHERE name = @name'),
+    setTenants: prepare('UPDATE extensions SET tenants = @tenants, updated_at = @at WHERE name = @name'),
     activateVersion: prepare('UPDATE extensions SET active_version = @version, updated_at = @at WHERE name = @name'),
     getVersion: prepare('SELECT * FROM extension_versions WHERE extension = ? AND version = ?'),
     listVersions: prepare('SELECT * FROM extension_versions WHERE extension = ?'),

@@ -12,6 +12,8 @@ export interface ExtensionRecord {
   status: ExtensionStatus;
   /** The version the supergraph uses; undefined until the first publish. */
   activeVersion: string | undefined;
+  /** Tenants the extension is enabled for; null = every tenant. */
+  tenants: string[] | null;
   createdAt: string; // ISO 8601
   updatedAt: string; // ISO 8601
 }
@@ -82,6 +84,19 @@ export interface RegistryStore {
 
   /** Throws GraftError EXTENSION_NOT_FOUND. Records an audit event. */
   setStatus(name: string, status: ExtensionStatus, actor: string): Promise<ExtensionRecord>;
+
+  /**
+   * Retires an extension: status 'retired' and the supergraph composed without it, in one
+   * transaction. Its versions stay stored (immutable).
+   */
+  retireExtension(
+    name: string,
+    supergraph: { sdl: string; apiSdl: string; members: Array<{ extension: string; version: string }> },
+    actor: string,
+  ): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }>;
+
+  /** Enables the extension for these tenants only (null: every tenant). Records an audit event. */
+  setTenants(name: string, tenants: string[] | null, actor: string): Promise<ExtensionRecord>;
 
   /** The newest stored supergraph, i.e. the one the gateway serves. */
   getActiveSupergraph(): Promise<SupergraphRecord | undefined>;

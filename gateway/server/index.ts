@@ -116,7 +116,12 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     defaultListSize: config.cost.defaultListSize,
     extensionMaxCost: (extension) => runtime.get(extension)?.maxCost,
   });
-  const guardOptions = { mode: config.authorization.mode, policies: config.authorization.policies, checks: [cost, ...(options.checks ?? [])] };
+  const guardOptions = {
+    mode: config.authorization.mode,
+    policies: config.authorization.policies,
+    checks: [cost, ...(options.checks ?? [])],
+    tenants: runtime,
+  };
   const edgePolicy = options.edgePolicy !== false;
   const gatewayLogger = logger.child({ component: 'gateway' });
   const gateway = new GraftGateway({

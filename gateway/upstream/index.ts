@@ -33,13 +33,17 @@ export interface ExtensionRuntimeState {
   grants: readonly string[];
   /** Largest estimated cost of its part of one operation (manifest limits.maxCost). */
   maxCost: number | undefined;
+  /** Tenants it is enabled for; null: every tenant. */
+  tenants: ReadonlySet<string> | null;
 }
 
 export class ExtensionRuntimeTable {
   readonly #states = new Map<string, ExtensionRuntimeState>();
+  #restricted = false;
 
   set(name: string, state: ExtensionRuntimeState): void {
     this.#states.set(name, state);
+    this.#restricted = [...this.#states.values()].some((s) => s.tenants !== null);
   }
 
   get(name: string): ExtensionRuntimeState | undefined {
@@ -49,6 +53,24 @@ export class ExtensionRuntimeTable {
   setStatus(name: string, status: ExtensionStatus): void {
     const current = this.#states.get(name);
     if (current) this.#states.set(name, { ...current, status });
+  }
+
+  setTenants(name: string, tenants: readonly string[] | null): void {
+    const current = this.#states.get(name);
+    if (current) this.#states.set(name, { ...current, tenants: tenants === null ? null : new Set(tenants) });
+    this.#restricted = [...this.#states.values()].some((s) => s.tenants !== null);
+  }
+
+  /** Whether the extension answers for this tenant (no tenant claim: only unrestricted extensions). */
+  isEnabledFor(name: string, tenant: string | undefined): boolean {
+    const tenants = this.#states.get(name)?.tenants;
+    if (!tenants) return true;
+    return tenant !== undefined && tenants.has(tenant);
+  }
+
+  /** True when some extension is enabled for some tenants only (the edge must look). */
+  get hasTenantRestrictions(): boolean {
+    return this.#restricted;
   }
 }
 

@@ -2,6 +2,7 @@
 // composed and served by the gateway from a real SQLite registry.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { signDevToken } from '../../gateway/auth/index.js';
 import { CROSS_EXTENSION_QUERY, exampleUserToken, graphql, http, startGraftWithExamples, tokenFor } from '../helpers/index.js';
 
 describe('gateway over the example extensions', () => {
@@ -83,6 +84,41 @@ describe('gateway over the example extensions', () => {
     assert.equal(resume.status, 200);
     const resumed = await graphql(graft.server, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(graft.server) });
     assert.equal(resumed.body.errors, undefined);
+  });
+
+  test('an extension enabled for some tenants answers EXTENSION_DISABLED to the others, without being called', async () => {
+    const enable = await http<any>(`${graft.server.url}/admin/extensions/inventory/tenants`, {
+      method: 'PUT',
+      token: graft.admin,
+      body: { tenants: ['acme'] },
+    });
+    assert.equal(enable.status, 200, JSON.stringify(enable.body));
+    assert.deepEqual(enable.body.tenants, ['acme']);
+    const scopes = ['crm:read', 'inventory:read'];
+    const acme = await signDevToken(graft.server.devIssuer!, { subject: 'a', scopes, tenant: 'acme', ttlSeconds: 60 });
+    const other = await signDevToken(graft.server.devIssuer!, { subject: 'o', scopes, tenant: 'globex', ttlSeconds: 60 });
+    const query = '{ product(id: "p1") { name stock } customer(id: "c1") { name } }';
+
+    const allowed = await graphql(graft.server, query, { token: acme });
+    assert.equal(allowed.body.errors, undefined, JSON.stringify(allowed.body.errors));
+    assert.equal(typeof (allowed.body.data as any).product.name, 'string');
+
+    graft.examples.inventory.stats.reset();
+    const disabled = await graphql(graft.server, query, { token: other });
+    assert.equal((disabled.body.data as any).product, null);
+    assert.equal(typeof (disabled.body.data as any).customer.name, 'string');
+    assert.equal(disabled.body.errors?.[0]?.extensions?.['code'], 'EXTENSION_DISABLED');
+    assert.equal(disabled.body.errors?.[0]?.extensions?.['extension'], 'inventory');
+    assert.deepEqual(disabled.body.errors?.[0]?.path, ['product']);
+    assert.equal(graft.examples.inventory.stats.requests, 0);
+
+    const owner = await tokenFor(graft.server, 'inv-team', ['graft:publish:inventory']);
+    const byOwner = await http<any>(`${graft.server.url}/admin/extensions/inventory/tenants`, { method: 'PUT', token: owner, body: { tenants: null } });
+    assert.equal(byOwner.status, 403, 'enablement is the platform admin\'s decision');
+    const reset = await http<any>(`${graft.server.url}/admin/extensions/inventory/tenants`, { method: 'PUT', token: graft.admin, body: { tenants: null } });
+    assert.equal(reset.body.tenants, null);
+    const open = await graphql(graft.server, query, { token: other });
+    assert.equal(open.body.errors, undefined);
   });
 
   test('errors from subgraphs never carry stack traces to the client', async () => {

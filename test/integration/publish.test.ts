@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defineExtension, type RunningExtension } from '../../subgraphs/sdk/index.js';
-import { CROSS_EXTENSION_QUERY, exampleUserToken, exampleManifest, gatewayAuthOf, graphql, http, publish, startGraftWithExamples } from '../helpers/index.js';
+import { CROSS_EXTENSION_QUERY, exampleUserToken, exampleManifest, gatewayAuthOf, graphql, http, publish, startGraftWithExamples, tokenFor } from '../helpers/index.js';
 
 describe('publishing a new version', () => {
   let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
@@ -112,5 +112,25 @@ describe('publishing a new version', () => {
     } finally {
       await running.close();
     }
+  });
+
+  test('retiring an extension recomposes without it and swaps; its versions stay stored', async () => {
+    const before = await graphql(graft.server, '{ hello }');
+    assert.equal(before.status, 200, 'greeter (published above) answers');
+    const owner = await tokenFor(graft.server, 'greeter-team', ['graft:publish:greeter']);
+    const refused = await http<any>(`${graft.server.url}/admin/extensions/greeter/retire`, { method: 'POST', token: owner });
+    assert.equal(refused.status, 403, 'retiring needs graft:admin');
+    const retired = await http<any>(`${graft.server.url}/admin/extensions/greeter/retire`, { method: 'POST', token: graft.admin });
+    assert.equal(retired.status, 200, JSON.stringify(retired.body));
+    assert.equal(retired.body.extension.status, 'retired');
+    assert.ok(!retired.body.supergraph.members.some((m: any) => m.extension === 'greeter'));
+    const after = await graphql(graft.server, '{ hello }');
+    assert.equal(after.body.errors?.[0]?.extensions?.['code'], 'GRAPHQL_VALIDATION_FAILED');
+    const versions = await http<any>(`${graft.server.url}/admin/extensions/greeter/versions`, { token: graft.admin });
+    assert.deepEqual(versions.body.versions.map((v: any) => v.version), ['1.1.0', '1.0.0']);
+    const again = await http<any>(`${graft.server.url}/admin/extensions/greeter/retire`, { method: 'POST', token: graft.admin });
+    assert.equal(again.status, 400);
+    const query = await graphql(graft.server, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(graft.server) });
+    assert.equal(query.body.errors, undefined);
   });
 });
