@@ -2,9 +2,11 @@
 // /admin/openapi.json (generated from the route schemas by @fastify/swagger, so the
 // document and the validation can never disagree). Every route needs a JWT with
 // `graft:admin`, or `graft:publish:<name>` for the owner of one extension.
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerToken, type Principal, type TokenVerifier } from '../auth/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
+import type { HealthMonitor } from '../health/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { RegistryService } from '../publish/index.js';
 import type { ExtensionRecord, ExtensionVersionRecord } from '../registry/index.js';
@@ -16,6 +18,8 @@ export const publishScopeFor = (name: string): string => `graft:publish:${name}`
 export interface AdminApiOptions {
   registry: RegistryService;
   verifier: TokenVerifier;
+  health: HealthMonitor;
+  publishRateLimitPerMinute: number;
   currentSupergraph: () => SupergraphSnapshot | undefined;
 }
 
@@ -66,6 +70,17 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     }
     request.principal = await verifier(token);
   });
+
+  // Publishing composes the whole graph: a runaway CI loop must not monopolize the gateway.
+  await app.register(rateLimit, { global: false });
+  const publishRateLimit = {
+    max: options.publishRateLimitPerMinute,
+    timeWindow: '1 minute',
+    hook: 'preHandler' as const,
+    keyGenerator: (request: FastifyRequest) => request.principal?.subject ?? request.ip,
+    errorResponseBuilder: (_request: FastifyRequest, context: { max: number; after: string }) =>
+      new GraftError(GraftErrorCode.RATE_LIMITED, `Too many publishes: at most ${context.max} a minute per caller. Try again in ${context.after}.`),
+  };
 
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
@@ -125,7 +140,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
 
   app.post<{ Params: { name: string }; Body: { manifest: unknown; sdl: string } }>(
     '/extensions/:name/versions',
-    { schema: adminSchemas.publishVersion },
+    { schema: adminSchemas.publishVersion, config: { rateLimit: publishRateLimit } },
     async (request, reply) => {
       const principal = principalOf(request);
       const { name } = request.params;
@@ -166,6 +181,17 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
       return registry.setTenants(request.params.name, request.body.tenants, principal);
     },
   );
+
+  app.get<{ Params: { name: string } }>('/extensions/:name/health', { schema: adminSchemas.getHealth }, async (request) => {
+    requireExtensionScope(principalOf(request), request.params.name);
+    await existing(request.params.name);
+    return options.health.status(request.params.name);
+  });
+
+  app.get('/health', { schema: adminSchemas.listHealth }, async (request) => {
+    requireAdmin(principalOf(request));
+    return { extensions: options.health.statuses() };
+  });
 
   app.get('/supergraph', { schema: adminSchemas.getSupergraph }, async (request) => {
     requireAdmin(principalOf(request));

@@ -49,6 +49,23 @@ const versionRecord = {
   },
 } as const;
 
+const healthRecord = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    state: { type: 'string', enum: ['healthy', 'unhealthy', 'unknown'] },
+    lastCheckedAt: { type: 'string', nullable: true },
+    lastHealthyAt: { type: 'string', nullable: true },
+    consecutiveFailures: { type: 'integer' },
+    latencyMs: { type: 'number', nullable: true },
+    error: { type: 'string' },
+    drift: {
+      type: 'object',
+      properties: { detected: { type: 'boolean' }, checkedAt: { type: 'string', nullable: true }, summary: { type: 'string' } },
+    },
+  },
+} as const;
+
 const members = {
   type: 'array',
   items: { type: 'object', properties: { extension: { type: 'string' }, version: { type: 'string' } } },
@@ -163,6 +180,19 @@ export const adminSchemas = {
     params: nameParam,
     response: { 200: extensionRecord, ...errors },
   }),
+  getHealth: {
+    summary: "An extension's active health check and drift (live _service SDL against the registered SDL)",
+    tags: ['health'],
+    security,
+    params: nameParam,
+    response: { 200: healthRecord, ...errors },
+  },
+  listHealth: {
+    summary: 'Health and drift of every active extension (needs graft:admin)',
+    tags: ['health'],
+    security,
+    response: { 200: { type: 'object', properties: { extensions: { type: 'array', items: healthRecord } } }, ...errors },
+  },
   retire: {
     summary: 'Retire an extension: recompose without it (refused if others need its types) and swap',
     tags: ['extensions'],

@@ -27,6 +27,8 @@ import { GraftError, GraftErrorCode } from '../errors/index.js';
 /** Who is calling, after the token was verified. */
 export interface Principal {
   subject: string;
+  /** No token was sent. A real user whose id happens to be "anonymous" is not anonymous. */
+  anonymous: boolean;
   scopes: ReadonlySet<string>;
   tenant: string | undefined;
   claims: JWTPayload;
@@ -34,6 +36,7 @@ export interface Principal {
 
 export const ANONYMOUS: Principal = Object.freeze({
   subject: 'anonymous',
+  anonymous: true,
   scopes: new Set<string>(),
   tenant: undefined,
   claims: {},
@@ -51,6 +54,8 @@ export interface TokenVerifierOptions {
   clockToleranceSeconds: number;
   /** Tokens longer than this are refused before any parsing. */
   maxTokenBytes?: number;
+  /** Longest accepted lifetime (exp − now, and exp − iat): a ten-year token is a leaked token. */
+  maxLifetimeSeconds?: number;
 }
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
@@ -79,9 +84,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   else if (options.jwks) keys = createLocalJWKSet(options.jwks);
   else throw new Error('createTokenVerifier: configure jwksUrl or jwks');
   const maxTokenBytes = options.maxTokenBytes ?? 8192;
+  const maxLifetime = options.maxLifetimeSeconds ?? 24 * 3600;
+  const fix = `Get a new token from issuer "${options.issuer}" for audience "${options.audience}" and send it as "Authorization: Bearer <JWT>".`;
 
   return async (token) => {
-    if (token.length > maxTokenBytes) throw unauthenticated(`The token is longer than ${maxTokenBytes} bytes.`);
+    if (token.length > maxTokenBytes) {
+      throw unauthenticated(`The token is longer than ${maxTokenBytes} bytes: ask your identity provider for a token with fewer claims.`);
+    }
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -89,8 +98,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw unauthenticated('The bearer token is not a JWT. Send "Authorization: Bearer <JWT>".', cause);
     }
     // Keys are only ever taken from configuration, never from the token itself.
-    if (header.jwk !== undefined || header.jku !== undefined || header.x5u !== undefined) {
-      throw unauthenticated('Tokens that carry their own key (jwk, jku or x5u header) are refused.');
+    if (header.jwk !== undefined || header.jku !== undefined || header.x5u !== undefined || header.x5c !== undefined) {
+      throw unauthenticated(`Tokens that carry or point to their own key (jwk, jku, x5u or x5c header) are refused. ${fix}`);
     }
     try {
       const { payload } = await jwtVerify(token, keys, {
@@ -100,18 +109,28 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         requiredClaims: ['exp', 'sub'],
         clockTolerance: options.clockToleranceSeconds,
       });
+      if (typeof payload.sub !== 'string' || payload.sub === '') {
+        throw unauthenticated(`The token's "sub" claim must be a non-empty string. ${fix}`);
+      }
+      const now = Math.floor(Date.now() / 1000);
+      const exp = payload.exp ?? 0;
+      if (exp - now > maxLifetime || (payload.iat !== undefined && (exp - payload.iat > maxLifetime || payload.iat > now + options.clockToleranceSeconds))) {
+        throw unauthenticated(`The token lives longer than ${maxLifetime} s or was issued in the future. ${fix}`);
+      }
       return {
-        subject: payload.sub ?? 'unknown',
+        subject: payload.sub,
+        anonymous: false,
         scopes: scopesOf(payload),
         tenant: typeof payload['tenant'] === 'string' ? payload['tenant'] : undefined,
         claims: payload,
       };
     } catch (cause) {
-      if (cause instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired: get a new one.', cause);
+      if (cause instanceof GraftError) throw cause;
+      if (cause instanceof joseErrors.JWTExpired) throw unauthenticated(`The token has expired. ${fix}`, cause);
       if (cause instanceof joseErrors.JWTClaimValidationFailed) {
-        throw unauthenticated(`The token was refused: claim "${cause.claim}" ${cause.reason === 'check_failed' ? 'is not accepted' : 'is missing'}.`, cause);
+        throw unauthenticated(`The token was refused: claim "${cause.claim}" ${cause.reason === 'check_failed' ? 'is not accepted' : 'is missing'}. ${fix}`, cause);
       }
-      throw unauthenticated('The token was refused: its signature, algorithm or key is not accepted.', cause);
+      throw unauthenticated(`The token was refused: its signature, algorithm or key is not accepted. ${fix}`, cause);
     }
   };
 }

@@ -59,6 +59,12 @@ export interface SchemaCheckInput {
   changedSubgraphs?: readonly string[];
   /** Operations the graph's clients use (persisted or registered operations). */
   operations?: readonly OperationDocument[];
+  /**
+   * The base graph's API schema when the caller already has it (the registry stores it with
+   * the live supergraph): the base is then not composed again, which is most of a check's
+   * time on a large graph. It must be the API schema of exactly `base`.
+   */
+  baseApiSdl?: string;
 }
 
 export interface SchemaCheckReport {
@@ -69,7 +75,7 @@ export interface SchemaCheckReport {
   compositionErrors: CompositionProblem[];
   /** Operations valid against the base API schema that the proposed one no longer validates. */
   affectedOperations: OperationFailure[];
-  /** Operations that already fail against the base API schema: reported, not blamed on the change. */
+  /** Operations the proposed API schema rejects that the base rejected already: reported, not blamed on the change. */
   operationsFailingOnBase: OperationFailure[];
   /** Why the base itself does not compose (then there is no API diff and operations are judged against the proposed graph only). */
   baseCompositionErrors: CompositionProblem[];

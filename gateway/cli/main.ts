@@ -7,10 +7,12 @@ import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { loadManifestFile } from '../manifest/index.js';
 import type { ExtensionRecord } from '../registry/index.js';
 import { AdminApiError, AdminClient } from './admin-client.js';
-import { composeArtefacts } from './compose.js';
 import { EXAMPLE_NAMES, exampleManifestPath } from './examples.js';
 import { CliError, ExitCode, exitCodeFor } from './exit.js';
-import { runStart } from './start.js';
+import { registerCheckCommand } from './check.js';
+
+// Heavy modules (the server, composition) load only in the commands that need them:
+// `graft check` in CI and `graft token` stay quick to start.
 
 const program = new Command();
 program
@@ -35,6 +37,7 @@ program
   .description('Start the gateway on the embedded registry, with the example extensions')
   .option('--no-examples', 'do not start the example extensions')
   .action(async (options: { examples: boolean }) => {
+    const { runStart } = await import('./start.js');
     await runStart({ examples: options.examples });
   });
 
@@ -116,6 +119,7 @@ program
   .option('--check', 'write nothing; exit 1 if the artefacts are stale')
   .action(async (options: { manifest?: string[]; out: string; check?: boolean }) => {
     const manifests = options.manifest ?? EXAMPLE_NAMES.map(exampleManifestPath);
+    const { composeArtefacts } = await import('./compose.js');
     const report = await composeArtefacts({ manifests, outDir: options.out, check: options.check ?? false });
     if (options.check) {
       if (report.stale.length > 0) {
@@ -126,6 +130,7 @@ program
     }
     process.stdout.write(report.written.length > 0 ? `Wrote ${report.written.join(', ')}\n` : 'Schema artefacts are up to date.\n');
   });
+registerCheckCommand(program);
 
 function printError(error: unknown): void {
   if (error instanceof AdminApiError) {

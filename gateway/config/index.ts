@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { AuthorizationMode, PolicyFunction } from '../policy/index.js';
 import { DEFAULT_RESILIENCE, type ResilienceOptions } from '../upstream/index.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../limits/index.js';
+import { networkPolicyFromEnv, type NetworkPolicy } from '../netpolicy/index.js';
 
 export type GraftMode = 'development' | 'production';
 
@@ -54,6 +55,12 @@ export interface GraftConfig {
   upstreamIssuer: string;
   /** Query limits beside cost (depth, aliases, root fields, tokens, directives). */
   limits: QueryLimits;
+  /** Which addresses subgraph URLs may resolve to (SSRF); development allows loopback. */
+  networkPolicy: NetworkPolicy;
+  /** Active health checks and drift detection of every active extension. */
+  health: { intervalMs: number; timeoutMs: number };
+  /** Publishes per minute per caller on the admin API. */
+  publishRateLimitPerMinute: number;
 }
 
 export type ConfigOverrides = {
@@ -113,6 +120,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       defaultListSize: integer(env, 'GRAFT_DEFAULT_LIST_SIZE', 10, 1, 100_000),
     },
     upstreamIssuer: env['GRAFT_UPSTREAM_ISSUER'] || 'graft-gateway',
+    networkPolicy: networkPolicyFromEnv(env, mode),
+    health: {
+      intervalMs: integer(env, 'GRAFT_HEALTH_INTERVAL_MS', 30_000, 1_000, 3_600_000),
+      timeoutMs: integer(env, 'GRAFT_HEALTH_TIMEOUT_MS', 2_000, 100, 60_000),
+    },
+    publishRateLimitPerMinute: integer(env, 'GRAFT_PUBLISH_RATE_LIMIT', 30, 1, 100_000),
     limits: {
       maxDepth: integer(env, 'GRAFT_MAX_DEPTH', DEFAULT_QUERY_LIMITS.maxDepth, 1, 1000),
       maxAliases: integer(env, 'GRAFT_MAX_ALIASES', DEFAULT_QUERY_LIMITS.maxAliases, 0, 10_000),
@@ -130,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     authorization: { ...config.authorization, ...overrides.authorization },
     cost: { ...config.cost, ...overrides.cost },
     limits: { ...config.limits, ...overrides.limits },
+    health: { ...config.health, ...overrides.health },
   } as GraftConfig;
   validate(merged);
   return merged;
@@ -182,6 +196,7 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
     },
     cost: { ...defined(fromFile.cost), ...defined(overrides.cost) },
     limits: { ...defined(fromFile.limits), ...defined(overrides.limits) },
+    health: { ...defined(fromFile.health), ...defined(overrides.health) },
   });
 }
 

@@ -177,7 +177,7 @@ export class OperationAuthorizer {
     let needsAuthentication = false;
     for (const requirement of requirements) {
       if (requirement.kind === 'authenticated') {
-        if (principal.subject === 'anonymous') {
+        if (principal.anonymous) {
           allowed = false;
           needsAuthentication = true;
         }

@@ -49,6 +49,8 @@ export interface RegistryServiceOptions {
   upstream: { defaultTimeoutMs: number; maxTimeoutMs: number };
   /** Names of the @policy functions the gateway config registers. */
   knownPolicies: ReadonlySet<string>;
+  /** Refuses subgraph URLs the network policy does not allow (SSRF); throws URL_NOT_ALLOWED. */
+  checkUrl?: (url: string) => Promise<void>;
 }
 
 export class RegistryService {
@@ -57,6 +59,7 @@ export class RegistryService {
   readonly #runtime: ExtensionRuntimeTable;
   readonly #upstream: RegistryServiceOptions['upstream'];
   readonly #knownPolicies: ReadonlySet<string>;
+  readonly #checkUrl: ((url: string) => Promise<void>) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: RegistryServiceOptions) {
@@ -65,6 +68,7 @@ export class RegistryService {
     this.#runtime = options.runtime;
     this.#upstream = options.upstream;
     this.#knownPolicies = options.knownPolicies;
+    this.#checkUrl = options.checkUrl;
   }
 
   get store(): RegistryStore {
@@ -171,6 +175,12 @@ export class RegistryService {
         );
       }
       this.#checkPrivileges(manifest, input.sdl, actor);
+      try {
+        await this.#checkUrl?.(manifest.subgraph.url);
+      } catch (error) {
+        if (error instanceof GraftError) throw new GraftError(error.code, error.message, { extension: name, ...(error.details ? { details: error.details } : {}) });
+        throw error;
+      }
       const latest = (await this.#store.listVersions(name))[0];
       if (latest && !semver.gt(manifest.version, latest.version)) {
         throw new GraftError(

@@ -28,6 +28,8 @@ import { openSqliteRegistry, type RegistryStore } from '../registry/index.js';
 import { costCheck, prepareEdgeGuard, type OperationCheckFactory } from '../policy/index.js';
 import { formatQueryLimitError, queryLimitParseOptions, queryLimitValidationRules } from '../limits/index.js';
 import { ExtensionRuntimeTable, UpstreamTokenIssuer, createUpstreamAgent } from '../upstream/index.js';
+import { checkSubgraphUrl } from '../netpolicy/index.js';
+import { HealthMonitor, fetchServiceSdlOver } from '../health/index.js';
 
 /** What every resolver-side hook sees about the request. */
 export interface GraftContext {
@@ -43,6 +45,7 @@ export interface GraftServer {
   readonly devIssuer: DevIssuer | undefined;
   /** Mints the scoped tokens sent to extensions; its keys are at /.well-known/jwks.json. */
   readonly upstreamTokens: UpstreamTokenIssuer;
+  readonly health: HealthMonitor;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -95,6 +98,7 @@ function formatError(original: GraphQLFormattedError, error: unknown): GraphQLFo
 }
 
 function sendGraphQLError(reply: FastifyReply, error: GraftError): FastifyReply {
+  if (error.code === GraftErrorCode.UNAUTHENTICATED) void reply.header('www-authenticate', 'Bearer error="invalid_token"');
   return reply
     .code(error.httpStatus)
     .type('application/json; charset=utf-8')
@@ -109,7 +113,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const verifier = await buildVerifier(config, devIssuer);
 
   const runtime = new ExtensionRuntimeTable();
-  const agent = createUpstreamAgent();
+  const agent = createUpstreamAgent(config.networkPolicy);
   const upstreamTokens = await UpstreamTokenIssuer.create({ issuer: config.upstreamIssuer, dataDir: config.dataDir });
   const cost = costCheck({
     maxCost: config.cost.maxCost,
@@ -178,8 +182,32 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     runtime,
     upstream: config.upstream,
     knownPolicies: new Set(Object.keys(config.authorization.policies)),
+    checkUrl: (url) => checkSubgraphUrl(url, config.networkPolicy),
   });
   await registry.loadActive();
+
+  // Active health checks and drift detection (the live _service { sdl } against the registered SDL).
+  const HEALTH_PRINCIPAL: Principal = { subject: 'graft:health-check', anonymous: false, scopes: new Set(), tenant: undefined, claims: {} };
+  const activeVersionOf = async (name: string) => {
+    const extension = await store.getExtension(name);
+    return extension?.activeVersion ? store.getVersion(name, extension.activeVersion) : undefined;
+  };
+  const health = new HealthMonitor({
+    ...config.health,
+    fetchServiceSdl: fetchServiceSdlOver(agent, (name) => upstreamTokens.tokenFor(HEALTH_PRINCIPAL, name, []), config.health.timeoutMs),
+    registeredSdl: async (name) => (await activeVersionOf(name))?.sdl,
+    listTargets: async () => {
+      const targets: Array<{ name: string; url: string }> = [];
+      for (const extension of await store.listExtensions()) {
+        if (extension.status !== 'active' || !extension.activeVersion) continue;
+        const version = await store.getVersion(extension.name, extension.activeVersion);
+        if (version) targets.push({ name: extension.name, url: version.manifest.subgraph.url });
+      }
+      return targets;
+    },
+    onError: (err, context) => logger.warn({ err, ...context }, 'health check failed unexpectedly'),
+  });
+  health.start();
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
@@ -194,7 +222,10 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   });
 
   app.setErrorHandler((error: unknown, request, reply) => {
-    if (isGraftError(error)) return reply.code(error.httpStatus).send(error.toJSON());
+    if (isGraftError(error)) {
+      if (error.code === GraftErrorCode.UNAUTHENTICATED) void reply.header('www-authenticate', 'Bearer');
+      return reply.code(error.httpStatus).send(error.toJSON());
+    }
     const fastifyError = error as { statusCode?: number; code?: string; validation?: unknown; message?: string };
     if (fastifyError.validation) {
       return reply.code(400).send({ code: GraftErrorCode.BAD_REQUEST, message: `Invalid request: ${fastifyError.message ?? ''}.` });
@@ -271,6 +302,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     prefix: '/admin',
     registry,
     verifier,
+    health,
+    publishRateLimitPerMinute: config.publishRateLimitPerMinute,
     currentSupergraph: () => gateway.current,
   });
 
@@ -285,6 +318,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     gateway,
     devIssuer,
     upstreamTokens,
+    health,
     logger,
     async close() {
       if (closed) return;
@@ -294,6 +328,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       if (apollo) await apollo.stop();
       else await gateway.stop();
       upstreamTokens.stop();
+      await health.stop();
       await agent.close();
       await store.close();
     },

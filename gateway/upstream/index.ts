@@ -8,6 +8,7 @@ import { GraphQLError } from 'graphql';
 import { Agent, errors as undiciErrors } from 'undici';
 import { GraftErrorCode } from '../errors/index.js';
 import { ANONYMOUS, type Principal } from '../auth/index.js';
+import { createGuardedConnect, type NetworkPolicy } from '../netpolicy/index.js';
 import type { ExtensionStatus } from '../registry/index.js';
 import type { UpstreamTokenIssuer } from './tokens.js';
 import { UpstreamFailure, isBulkheadFull, isCircuitOpen, type ExtensionResilience } from './resilience.js';
@@ -124,7 +125,12 @@ export class ExtensionDataSource implements GraphQLDataSource {
     const body = JSON.stringify({ query, variables, operationName });
     // Never the client's headers: only a token minted for this extension (user scopes ∩ grants).
     const principal = (options.context as { principal?: Principal } | undefined)?.principal ?? ANONYMOUS;
-    const token = await this.#options.tokens.tokenFor(principal, name, state?.grants ?? []);
+    let token: string;
+    try {
+      token = await this.#options.tokens.tokenFor(principal, name, state?.grants ?? []);
+    } catch {
+      throw extensionError(GraftErrorCode.INTERNAL_SERVER_ERROR, name, `Graft could not mint a token for extension "${name}"; see the gateway log.`);
+    }
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
@@ -156,6 +162,10 @@ export class ExtensionDataSource implements GraphQLDataSource {
         signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       });
     } catch (error) {
+      if ((error as { code?: unknown }).code === 'URL_NOT_ALLOWED') {
+        // Not retried, not counted by the breaker, and the address stays in the server log.
+        throw extensionError(GraftErrorCode.EXTENSION_UNAVAILABLE, name, `Extension "${name}" could not be reached: its URL now resolves to an address the gateway's network policy refuses.`);
+      }
       throw toFailure(error);
     }
     const { statusCode } = response;
@@ -231,7 +241,14 @@ function toFailure(error: unknown): UpstreamFailure {
   return new UpstreamFailure('connect', error instanceof Error ? error.message : String(error));
 }
 
-export function createUpstreamAgent(): Agent {
-  // One pool per origin, kept alive between requests; pipelining stays off (subgraphs may be slow).
-  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: 256 });
+export function createUpstreamAgent(policy: NetworkPolicy): Agent {
+  // One pool per origin, kept alive between requests; pipelining stays off (subgraphs may be
+  // slow). Every new connection re-checks the resolved address (DNS rebinding).
+  // When `connect` is a function, undici ignores Agent-level connectTimeout: it goes in `connector`.
+  return new Agent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 60_000,
+    connections: 256,
+    connect: createGuardedConnect(policy, { connector: { timeout: 10_000 } }),
+  });
 }

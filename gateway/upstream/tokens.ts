@@ -128,7 +128,7 @@ export class UpstreamTokenIssuer {
   /** A token for one extension on behalf of one principal; reused while it has life left. */
   async tokenFor(principal: Principal, extension: string, grants: readonly string[]): Promise<string> {
     const scopes = grants.filter((g) => principal.scopes.has(g)).sort();
-    const anonymous = principal.subject === 'anonymous';
+    const anonymous = principal.anonymous;
     const key = `${extension}\n${principal.subject}\n${principal.tenant ?? ''}\n${scopes.join(' ')}\n${anonymous}`;
     const now = Date.now();
     const cached = this.#cache.get(key);

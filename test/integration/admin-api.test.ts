@@ -2,7 +2,7 @@
 // saying what to fix, and nothing already stored changes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { exampleManifest, http, publish, startGraftWithExamples, tokenFor } from '../helpers/index.js';
+import { exampleManifest, http, publish, startGateway, startGraftWithExamples, tempDir, tokenFor } from '../helpers/index.js';
 
 describe('admin API', () => {
   let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
@@ -169,5 +169,28 @@ describe('admin API', () => {
       sdl: 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\ntype Query { extraHello: String }',
     });
     assert.equal(result.status, 201, JSON.stringify(result.body));
+  });
+});
+
+describe('admin API rate limits', () => {
+  test('publishes beyond the per-minute limit are refused with RATE_LIMITED and 429', async () => {
+    const dir = await tempDir();
+    const server = await startGateway(dir.path, { publishRateLimitPerMinute: 2 });
+    try {
+      const admin = await tokenFor(server, 'admin', ['graft:admin']);
+      await http(`${server.url}/admin/extensions`, { token: admin, body: { name: 'limited', owner: 'tests' } });
+      const statuses: number[] = [];
+      let last: any;
+      for (let i = 0; i < 3; i += 1) {
+        last = await http<any>(`${server.url}/admin/extensions/limited/versions`, { token: admin, body: { manifest: { name: 'nope' }, sdl: 'x' } });
+        statuses.push(last.status);
+      }
+      assert.deepEqual(statuses, [400, 400, 429]);
+      assert.equal(last.body.code, 'RATE_LIMITED');
+      assert.match(last.body.message, /Try again/);
+    } finally {
+      await server.close();
+      await dir.remove();
+    }
   });
 });

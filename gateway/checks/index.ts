@@ -1,0 +1,32 @@
+// Schema checks: the versioning check of a proposed graph change — composition, schema
+// diff (subgraph and API level, breaking / dangerous / safe), usage check against client
+// operations, verdict. `graft check` runs it in CI; the publish pipeline will run the same
+// functions (DESIGN.md, "Flow of one publish": one implementation, two front doors).
+//
+// Everything here is pure except the loaders, which only read files.
+export type {
+  ChangeLevel,
+  Criticality,
+  OperationDocument,
+  OperationFailure,
+  SchemaChange,
+  SchemaCheckInput,
+  SchemaCheckReport,
+  Verdict,
+} from './types.js';
+export { applySubgraphChanges, changedSubgraphNames, runSchemaCheck, verdictOf } from './check.js';
+export { diffApiSchemas, diffSchemas, diffSubgraph, mostSevere, type ClassifiedChange, type DiffOptions, type SubgraphDiffInput } from './diff.js';
+export { classifyDirectiveUsage, type Classification } from './rules.js';
+export { checkOperations, parseOperations, type OperationImpact, type ParsedOperation } from './operations.js';
+export {
+  formatGithub,
+  formatJson,
+  formatMarkdown,
+  formatReport,
+  formatText,
+  MARKDOWN_MARKER,
+  REPORT_FORMATS,
+  type ReportFormat,
+  type SubgraphSource,
+} from './format.js';
+export { assertSubgraphName, loadOperationDir, loadSubgraphDir, loadSubgraphFile, PLACEHOLDER_URL } from './loaders.js';
