@@ -6,6 +6,8 @@
 // for. A superseded snapshot is stopped once its last in-flight request finishes.
 import { ApolloGateway } from '@apollo/gateway';
 import type {
+  GatewayExecutionResult,
+  GatewayGraphQLRequestContext,
   GatewayExecutor,
   GatewayInterface,
   GatewayLoadResult,
@@ -47,6 +49,7 @@ interface LiveSnapshot extends SupergraphSnapshot {
   readonly gateway: ApolloGateway;
   readonly executor: GatewayExecutor;
   readonly guard: EdgeGuard | undefined;
+  readonly resultSteps: readonly ResultStep[];
   readonly ownership: FieldOwnership;
   inFlight: number;
   superseded: boolean;
@@ -60,7 +63,20 @@ export interface GraftGatewayOptions {
   logger: GatewayLogger;
   /** Builds the per-supergraph edge guard (authorization, cost) run before planning. */
   prepareGuard?: (supergraph: { sdl: string; apiSchema: GraphQLSchema }) => EdgeGuard;
+  /**
+   * Steps run on each execution result, in order, after the query plan ran and
+   * authorization nulls were put back (resolver directives, telemetry, ...). Each is
+   * prepared once per supergraph.
+   */
+  resultSteps?: ReadonlyArray<ResultStepFactory>;
 }
+
+/** A step on the execution result, built once per supergraph (see GraftGatewayOptions.resultSteps). */
+export type ResultStepFactory = (supergraph: { sdl: string; apiSchema: GraphQLSchema }) => ResultStep;
+export type ResultStep = (
+  result: GatewayExecutionResult,
+  requestContext: GatewayGraphQLRequestContext,
+) => GatewayExecutionResult | Promise<GatewayExecutionResult>;
 
 export class GraftGateway implements GatewayInterface {
   readonly #options: GraftGatewayOptions;
@@ -98,7 +114,8 @@ export class GraftGateway implements GatewayInterface {
     const { executor } = await gateway.load();
     unsubscribe();
     if (!apiSchema || !executor) throw new Error('ApolloGateway loaded without a schema');
-    const guard = this.#options.prepareGuard?.({ sdl: supergraph.sdl, apiSchema });
+    const loaded = { sdl: supergraph.sdl, apiSchema: apiSchema as GraphQLSchema };
+    const guard = this.#options.prepareGuard?.(loaded);
     const snapshot: LiveSnapshot = {
       id: undefined,
       hash: supergraph.hash,
@@ -108,6 +125,7 @@ export class GraftGateway implements GatewayInterface {
       gateway,
       executor,
       guard,
+      resultSteps: (this.#options.resultSteps ?? []).map((factory) => factory(loaded)),
       ownership: extractFieldOwnership(supergraph.sdl),
       inFlight: 0,
       superseded: false,
@@ -179,7 +197,9 @@ export class GraftGateway implements GatewayInterface {
         snapshot.apiSchema,
         snapshot.ownership,
       );
-      return 'finish' in decision && decision.finish ? decision.finish(result) : result;
+      let finished = 'finish' in decision && decision.finish ? decision.finish(result) : result;
+      for (const step of snapshot.resultSteps) finished = await step(finished, executed);
+      return finished;
     } finally {
       snapshot.inFlight -= 1;
       this.#maybeStop(snapshot);

@@ -75,7 +75,18 @@ export class ExtensionRuntimeTable {
   }
 }
 
+/** What telemetry sees of each subgraph fetch (one event per fetch, after retries). */
+export interface UpstreamFetchEvent {
+  extension: string;
+  durationMs: number;
+  /** undefined on success; the EXTENSION_* code otherwise. */
+  errorCode: string | undefined;
+  attempts: number;
+}
+
 export interface UpstreamOptions {
+  /** Called after every fetch; must not throw (telemetry). */
+  onFetch?: (event: UpstreamFetchEvent) => void;
   defaultTimeoutMs: number;
   /** Mints the scoped token sent instead of the user's. */
   tokens: UpstreamTokenIssuer;
@@ -139,10 +150,20 @@ export class ExtensionDataSource implements GraphQLDataSource {
     if (state?.maxCost !== undefined) headers[COST_BUDGET_HEADER] = String(state.maxCost);
     const isQuery = !/^\s*(mutation|subscription)\b/.test(query ?? '');
 
+    const started = performance.now();
+    let attempts = 0;
+    let errorCode: string | undefined;
     try {
-      return await this.#resilience.execute(isQuery, (signal) => this.#attempt(body, headers, timeoutMs, signal));
+      return await this.#resilience.execute(isQuery, (signal) => {
+        attempts += 1;
+        return this.#attempt(body, headers, timeoutMs, signal);
+      });
     } catch (error) {
-      throw this.#translate(error, timeoutMs);
+      const translated = this.#translate(error, timeoutMs);
+      errorCode = String(translated.extensions['code']);
+      throw translated;
+    } finally {
+      this.#options.onFetch?.({ extension: name, durationMs: performance.now() - started, errorCode, attempts });
     }
   }
 
