@@ -56,6 +56,8 @@ export interface TokenVerifierOptions {
   maxTokenBytes?: number;
   /** Longest accepted lifetime (exp − now, and exp − iat): a ten-year token is a leaked token. */
   maxLifetimeSeconds?: number;
+  /** Verified tokens remembered (until they expire) so a client's next request skips the signature check. */
+  cacheSize?: number;
 }
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
@@ -87,7 +89,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const maxLifetime = options.maxLifetimeSeconds ?? 24 * 3600;
   const fix = `Get a new token from issuer "${options.issuer}" for audience "${options.audience}" and send it as "Authorization: Bearer <JWT>".`;
 
-  return async (token) => {
+  // A frontend sends the same token on every request: the signature is checked once, the
+  // result reused until the token expires. Keyed by the whole token, so nothing unverified
+  // is ever served from here; bounded, oldest dropped first.
+  const verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
+  const cacheSize = options.cacheSize ?? 10_000;
+
+  const verify = async (token: string): Promise<Principal> => {
     if (token.length > maxTokenBytes) {
       throw unauthenticated(`The token is longer than ${maxTokenBytes} bytes: ask your identity provider for a token with fewer claims.`);
     }
@@ -132,6 +140,24 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
       throw unauthenticated(`The token was refused: its signature, algorithm or key is not accepted. ${fix}`, cause);
     }
+  };
+
+  return async (token) => {
+    const cached = verified.get(token);
+    if (cached) {
+      if (cached.expiresAtMs > Date.now()) return cached.principal;
+      verified.delete(token);
+    }
+    const principal = await verify(token);
+    const exp = principal.claims.exp;
+    if (typeof exp === 'number') {
+      if (verified.size >= cacheSize) {
+        const oldest = verified.keys().next().value;
+        if (oldest !== undefined) verified.delete(oldest);
+      }
+      verified.set(token, { principal, expiresAtMs: exp * 1000 });
+    }
+    return principal;
   };
 }
 
