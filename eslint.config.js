@@ -26,6 +26,17 @@ export default tseslint.config(
     },
   },
   {
+    // The catalog page's modules run in the browser (served as they are by gateway/admin-ui).
+    files: ['gateway/admin-ui/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'URL', 'Intl', 'atob', 'setTimeout', 'clearTimeout', 'addEventListener', 'removeEventListener', 'console'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { applySubgraphChanges, runSchemaCheck, type OperationDocument, type SchemaCheckReport } from '../gateway/checks/index.js';
 import type { SubgraphInput } from '../gateway/composition/index.js';
 
@@ -32,7 +32,7 @@ const entity = (i: number) => `Entity${i}`;
  * fourth one computes a field with @requires. dense (a stress case): every subgraph extends
  * the entities of its next two neighbours, each with a @requires field.
  */
-type Topology = 'typical' | 'dense';
+export type Topology = 'typical' | 'dense';
 
 function extendedBy(i: number, n: number, topology: Topology): Array<{ j: number; requires: boolean }> {
   if (n < 3) return [];
@@ -82,7 +82,7 @@ function operations(n: number, topology: Topology): OperationDocument[] {
   });
 }
 
-function graph(n: number, topology: Topology): { base: SubgraphInput[]; changed: SubgraphInput; ops: OperationDocument[] } {
+export function graph(n: number, topology: Topology): { base: SubgraphInput[]; changed: SubgraphInput; ops: OperationDocument[] } {
   const base = Array.from({ length: n }, (_, i) => ({ name: `svc${i}`, url: `http://svc${i}.invalid/graphql`, sdl: subgraphSdl(i, n, topology) }));
   const target = base[Math.floor(n / 2)]!;
   // The one-field change: a new nullable field on the subgraph's own entity.
@@ -136,7 +136,7 @@ async function inProcess(n: number, topology: Topology): Promise<Row> {
 }
 
 /** One `graft check` as CI runs it (a fresh node process), on files laid out like schema/. */
-async function cliRun(n: number, topology: Topology): Promise<number> {
+export async function cliRun(n: number, topology: Topology): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'graft-check-bench-'));
   try {
     const { base, changed, ops } = graph(n, topology);
@@ -215,4 +215,5 @@ async function main(): Promise<void> {
   if (goal && !goal.met) process.exitCode = 1;
 }
 
-await main();
+// Run as a script; bench/gateways.ts imports graph() and cliRun() without running it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateDevIssuer, signDevToken } from '../gateway/auth/index.js';
+import { loadDirectiveSources } from '../gateway/directives/index.js';
 import { REPO_ROOT, alternate, load, median, spawnReady, table, writeResult, type ReadyProcess } from './lib/index.js';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     const on = await spawnReady('bench/gateway-process.ts', env);
     processes.push(on);
     const onUrl = String(on.ready['url']);
-    for (const name of ['crm', 'orders', 'inventory']) {
+    for (const name of ['privacy', 'crm', 'orders', 'inventory']) {
       const example = await spawnReady(`subgraphs/${name}/server.ts`, {
         PORT: '0',
         GRAFT_GATEWAY_JWKS_URL: `${onUrl}/.well-known/jwks.json`,
@@ -39,9 +40,11 @@ async function main(): Promise<void> {
       const manifest = JSON.parse(await readFile(join(REPO_ROOT, 'subgraphs', name, 'graft.json'), 'utf8')) as Record<string, any>;
       const sdl = await readFile(join(REPO_ROOT, 'subgraphs', name, `${name}.graphql`), 'utf8');
       manifest['subgraph'] = { ...manifest['subgraph'], url: String(example.ready['url']) };
+      const manifestPath = join(REPO_ROOT, 'subgraphs', name, 'graft.json');
+      const directiveModules = manifest['directives'] ? await loadDirectiveSources(manifestPath, manifest as never) : undefined;
       const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
       await fetch(`${onUrl}/admin/extensions`, { method: 'POST', headers, body: JSON.stringify({ name, owner: 'bench' }) });
-      const published = await fetch(`${onUrl}/admin/extensions/${name}/versions`, { method: 'POST', headers, body: JSON.stringify({ manifest, sdl }) });
+      const published = await fetch(`${onUrl}/admin/extensions/${name}/versions`, { method: 'POST', headers, body: JSON.stringify({ manifest, sdl, ...(directiveModules ? { directiveModules } : {}) }) });
       if (published.status !== 201) throw new Error(`publish ${name}: ${await published.text()}`);
     }
     // Same data dir: same registry, same upstream signing key, so the examples accept both.

@@ -17,9 +17,12 @@ export interface ReadyProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `node --import tsx <script>` and resolves with its first {"event":"ready"} line. */
-export function spawnReady(script: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ReadyProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script)], {
+/**
+ * Spawns `node [nodeArgs] --import tsx <script>` and resolves with its first {"event":"ready"}
+ * line. nodeArgs: flags NODE_OPTIONS refuses, e.g. --cpu-prof.
+ */
+export function spawnReady(script: string, env: Record<string, string>, timeoutMs = 60_000, nodeArgs: readonly string[] = []): Promise<ReadyProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(REPO_ROOT, script)], {
     cwd: REPO_ROOT,
     env: { ...process.env, GRAFT_LOG_LEVEL: 'warn', ...env, GRAFT_EXIT_WITH_PARENT: '1' },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -58,13 +61,19 @@ export interface LoadResult {
   latencyP99Ms: number;
   errors: number;
   non2xx: number;
+  /** Answers whose body differed from options.expectBody (0 when none was given). */
+  mismatches: number;
   requests: number;
 }
 
-/** A bounded load on one loopback URL: `durationSeconds` long, `connections` at once. */
+/**
+ * A bounded load on one loopback URL: `durationSeconds` long, `connections` at once. With
+ * `expectBody`, every answer is compared with it byte for byte (a gateway that degrades to
+ * partial answers or errors under load is caught, not rewarded).
+ */
 export async function load(
   url: string,
-  options: { body: string; headers: Record<string, string>; durationSeconds: number; connections: number },
+  options: { body: string; headers: Record<string, string>; durationSeconds: number; connections: number; expectBody?: string },
 ): Promise<LoadResult> {
   if (!/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url)) throw new Error(`load only targets loopback, not ${url}`);
   const result = await autocannon({
@@ -74,6 +83,7 @@ export async function load(
     headers: { 'content-type': 'application/json', ...options.headers },
     duration: options.durationSeconds,
     connections: options.connections,
+    ...(options.expectBody === undefined ? {} : { expectBody: options.expectBody }),
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -81,6 +91,7 @@ export async function load(
     latencyP99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    mismatches: result.mismatches ?? 0,
     requests: result.requests.total,
   };
 }

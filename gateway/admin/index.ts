@@ -7,7 +7,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerToken, type Principal, type TokenVerifier } from '../auth/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import type { HealthMonitor } from '../health/index.js';
+import type { StatsSnapshot } from '../telemetry/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
+import type { OperationRegistry } from '../operations/index.js';
 import type { RegistryService } from '../publish/index.js';
 import type { ExtensionRecord, ExtensionVersionRecord } from '../registry/index.js';
 import { adminSchemas } from './schemas.js';
@@ -21,6 +23,10 @@ export interface AdminApiOptions {
   health: HealthMonitor;
   publishRateLimitPerMinute: number;
   currentSupergraph: () => SupergraphSnapshot | undefined;
+  /** Registered operations (/admin/operations). */
+  operations?: OperationRegistry;
+  /** Per-extension requests, error rate, p95 and breaker over the last minutes (/admin/stats). */
+  stats?: () => StatsSnapshot;
 }
 
 declare module 'fastify' {
@@ -138,19 +144,24 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     },
   );
 
-  app.post<{ Params: { name: string }; Body: { manifest: unknown; sdl: string } }>(
+  app.post<{ Params: { name: string }; Body: { manifest: unknown; sdl: string; force?: { reason: string }; directiveModules?: Record<string, string> } }>(
     '/extensions/:name/versions',
     { schema: adminSchemas.publishVersion, config: { rateLimit: publishRateLimit } },
     async (request, reply) => {
       const principal = principalOf(request);
       const { name } = request.params;
       requireExtensionScope(principal, name);
-      const result = await registry.publish({ manifest: request.body.manifest, sdl: request.body.sdl, expectedName: name }, principal);
+      const { force, directiveModules } = request.body;
+      const result = await registry.publish(
+        { manifest: request.body.manifest, sdl: request.body.sdl, expectedName: name, ...(force ? { force } : {}), ...(directiveModules ? { directiveModules } : {}) },
+        principal,
+      );
       return reply.code(201).send({
         extension: result.extension,
         version: versionSummary(result.version),
         supergraph: result.supergraph,
         hints: result.hints,
+        report: result.report,
       });
     },
   );
@@ -188,6 +199,14 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     return options.health.status(request.params.name);
   });
 
+  const { stats } = options;
+  if (stats) {
+    app.get('/stats', { schema: adminSchemas.getStats }, async (request) => {
+      requireAdmin(principalOf(request));
+      return stats();
+    });
+  }
+
   app.get('/health', { schema: adminSchemas.listHealth }, async (request) => {
     requireAdmin(principalOf(request));
     return { extensions: options.health.statuses() };
@@ -200,6 +219,33 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     const serving = options.currentSupergraph();
     return { ...stored, serving: serving?.id === stored.id };
   });
+
+  app.get<{ Params: { name: string } }>('/extensions/:name/changelog', { schema: adminSchemas.getChangelog }, async (request) => {
+    requireExtensionScope(principalOf(request), request.params.name);
+    return registry.changelog(request.params.name);
+  });
+
+  const { operations } = options;
+  if (operations) {
+    app.get('/operations', { schema: adminSchemas.listOperations }, async (request) => {
+      requireAdmin(principalOf(request));
+      return { operations: operations.list() };
+    });
+
+    app.post<{ Body: { name: string; document: string; client?: string } }>('/operations', { schema: adminSchemas.registerOperation }, async (request, reply) => {
+      const principal = principalOf(request);
+      requireAdmin(principal);
+      const { name, document, client } = request.body;
+      const result = await operations.register({ name, document, client }, principal.subject);
+      return reply.code(result.created ? 201 : 200).send(result.operation);
+    });
+
+    app.delete<{ Params: { name: string } }>('/operations/:name', { schema: adminSchemas.deleteOperation }, async (request) => {
+      const principal = principalOf(request);
+      requireAdmin(principal);
+      return operations.remove(request.params.name, principal.subject);
+    });
+  }
 
   app.get<{ Querystring: { extension?: string; limit?: number } }>('/audit', { schema: adminSchemas.listAudit }, async (request) => {
     requireAdmin(principalOf(request));

@@ -46,6 +46,108 @@ const versionRecord = {
     ...versionSummary.properties,
     manifest: { type: 'object', additionalProperties: true, description: 'graft.json as published (see schema/manifest.schema.json)' },
     sdl: { type: 'string' },
+    report: { type: 'object', additionalProperties: true, description: 'The change report stored with the version (absent for versions published before reports were stored)' },
+  },
+} as const;
+
+const schemaChange = {
+  type: 'object',
+  properties: {
+    level: { type: 'string', enum: ['subgraph', 'api'] },
+    subgraph: { type: 'string' },
+    type: { type: 'string' },
+    criticality: { type: 'string', enum: ['breaking', 'dangerous', 'safe'] },
+    path: { type: 'string' },
+    message: { type: 'string' },
+    reason: { type: 'string' },
+  },
+} as const;
+
+const removal = {
+  type: 'object',
+  properties: {
+    coordinate: { type: 'string' },
+    kind: { type: 'string' },
+    deprecatedSince: { type: 'string', nullable: true },
+    deprecatedInVersion: { type: 'string', nullable: true },
+    earliestRemoval: { type: 'string', nullable: true },
+    neverDeprecated: { type: 'boolean' },
+    allowed: { type: 'boolean' },
+  },
+} as const;
+
+const deprecation = {
+  type: 'object',
+  properties: {
+    coordinate: { type: 'string' },
+    reason: { type: 'string', nullable: true },
+    deprecatedSince: { type: 'string' },
+    deprecatedInVersion: { type: 'string' },
+    earliestRemoval: { type: 'string', description: 'deprecatedSince + the deprecation period (GRAFT_DEPRECATION_DAYS)' },
+  },
+} as const;
+
+const changelog = {
+  type: 'object',
+  properties: {
+    extension: { type: 'string' },
+    deprecationDays: { type: 'integer' },
+    pendingRemovals: { type: 'array', items: deprecation, description: 'What the latest version deprecates, and from when each may be removed' },
+    entries: {
+      type: 'array',
+      description: 'Newest first',
+      items: {
+        type: 'object',
+        properties: {
+          version: { type: 'string' },
+          publishedAt: { type: 'string' },
+          publishedBy: { type: 'string' },
+          previousVersion: { type: 'string', nullable: true },
+          bump: { type: 'string', nullable: true },
+          verdict: { type: 'string', nullable: true },
+          changes: {
+            type: 'object',
+            properties: {
+              breaking: { type: 'array', items: schemaChange },
+              dangerous: { type: 'array', items: schemaChange },
+              safe: { type: 'array', items: schemaChange },
+            },
+          },
+          affectedOperations: { type: 'array', items: { type: 'string' } },
+          removals: { type: 'array', items: removal },
+          deprecations: { type: 'array', items: deprecation },
+          forced: {
+            type: 'object',
+            nullable: true,
+            properties: {
+              by: { type: 'string' },
+              reason: { type: 'string' },
+              overrode: {
+                type: 'object',
+                properties: { removals: { type: 'array', items: removal }, operations: { type: 'array', items: { type: 'string' } } },
+              },
+            },
+          },
+          notes: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
+const operationName = { type: 'string', pattern: '^[_A-Za-z][_0-9A-Za-z]{0,127}$' } as const;
+
+const registeredOperation = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    document: { type: 'string' },
+    hash: { type: 'string', description: 'sha256 (hex) of document exactly: send it as extensions.persistedQuery.sha256Hash' },
+    normalizedHash: { type: 'string', description: 'sha256 (hex) of the document as graphql-js prints it' },
+    client: { type: 'string' },
+    registeredBy: { type: 'string' },
+    registeredAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
   },
 } as const;
 
@@ -152,6 +254,21 @@ export const adminSchemas = {
       properties: {
         manifest: { type: 'object', additionalProperties: true, description: 'graft.json (validated against schema/manifest.schema.json)' },
         sdl: { type: 'string', description: 'The subgraph SDL (Federation 2)' },
+        force: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['reason'],
+          description:
+            'graft:admin only: publish although the version removes what was not deprecated long enough or breaks registered operations; recorded in the audit log and the changelog. Never overrides the semver rule.',
+          properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+        },
+        directiveModules: {
+          type: 'object',
+          maxProperties: 50,
+          additionalProperties: { type: 'string' },
+          description:
+            'Sources of the resolver directive modules the manifest declares (directives[].module), by that path; graft publish reads them next to graft.json. Checked in the sandbox and stored with the version.',
+        },
       },
     },
     response: {
@@ -165,10 +282,49 @@ export const adminSchemas = {
             properties: { id: { type: 'integer' }, hash: { type: 'string' }, members, createdAt: { type: 'string' } },
           },
           hints: { type: 'array', items: { type: 'string' } },
+          report: { type: 'object', additionalProperties: true, description: 'The change report stored with the version: verdict, changes, removals, deprecations, forced override' },
         },
       },
       ...errors,
     },
+  },
+  getChangelog: {
+    summary: "An extension's changelog, newest version first: verdict, changes by criticality, forced overrides, deprecations and their earliest removal dates",
+    tags: ['versions'],
+    security,
+    params: nameParam,
+    response: { 200: changelog, ...errors },
+  },
+  listOperations: {
+    summary: 'Registered operations: the usage frontends depend on (needs graft:admin)',
+    tags: ['operations'],
+    security,
+    response: { 200: { type: 'object', properties: { operations: { type: 'array', items: registeredOperation } } }, ...errors },
+  },
+  registerOperation: {
+    summary: 'Register an operation, or replace the one of that name; it must validate against the API schema (needs graft:admin)',
+    description:
+      'A publish that breaks a registered operation is refused (PUBLISH_REJECTED) even on a new major version, unless an admin forces it. With GRAFT_SAFELIST=1 the gateway serves registered operations only.',
+    tags: ['operations'],
+    security,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'document'],
+      properties: {
+        name: operationName,
+        document: { type: 'string', minLength: 1, maxLength: 200_000, description: 'One operation, named `name`, with the fragments it uses' },
+        client: { type: 'string', minLength: 1, maxLength: 200, description: 'Which frontend uses it' },
+      },
+    },
+    response: { 200: registeredOperation, 201: registeredOperation, ...errors },
+  },
+  deleteOperation: {
+    summary: 'Unregister an operation (needs graft:admin)',
+    tags: ['operations'],
+    security,
+    params: { type: 'object', required: ['name'], properties: { name: operationName } },
+    response: { 200: registeredOperation, ...errors },
   },
   setStatus: (action: 'pause' | 'resume') => ({
     summary:
@@ -186,6 +342,35 @@ export const adminSchemas = {
     security,
     params: nameParam,
     response: { 200: healthRecord, ...errors },
+  },
+  getStats: {
+    summary: 'Per extension over the last minutes: fetches, error rate, p95 latency, circuit breaker (needs graft:admin)',
+    tags: ['health'],
+    security,
+    response: {
+      200: {
+        type: 'object',
+        required: ['windowSeconds', 'extensions'],
+        properties: {
+          windowSeconds: { type: 'integer' },
+          extensions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'requests', 'errorRate', 'p95Ms', 'breaker'],
+              properties: {
+                name: { type: 'string' },
+                requests: { type: 'integer', description: 'Query-plan fetches from the extension in the window' },
+                errorRate: { type: 'number', description: 'Share of those fetches that failed (0 to 1)' },
+                p95Ms: { type: 'number', nullable: true, description: '95th percentile fetch duration; null without fetches' },
+                breaker: { type: 'string', enum: ['closed', 'half-open', 'open', 'isolated'] },
+              },
+            },
+          },
+        },
+      },
+      ...errors,
+    },
   },
   listHealth: {
     summary: 'Health and drift of every active extension (needs graft:admin)',

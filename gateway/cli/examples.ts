@@ -8,7 +8,20 @@ import { join } from 'node:path';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Publish order matters only for readability: each publish composes with what is active. */
 export const EXAMPLE_NAMES = ['crm', 'orders', 'inventory'] as const;
-export const EXAMPLE_DEFAULT_PORTS: Record<(typeof EXAMPLE_NAMES)[number], number> = { crm: 4101, orders: 4102, inventory: 4103 };
+/**
+ * Examples that contribute resolver directives (their code is published with graft.json;
+ * see gateway/directives). `graft start` runs and publishes them too, first, so crm's
+ * @mask is implemented from the first supergraph on. They stay out of EXAMPLE_NAMES: the
+ * schema artefacts (`graft compose`) and the toolkit (`graft dev`, `graft simulate`)
+ * publish manifests and SDL only.
+ */
+export const DIRECTIVE_EXAMPLE_NAMES = ['privacy'] as const;
+export const EXAMPLE_DEFAULT_PORTS: Record<(typeof EXAMPLE_NAMES)[number] | (typeof DIRECTIVE_EXAMPLE_NAMES)[number], number> = {
+  crm: 4101,
+  orders: 4102,
+  inventory: 4103,
+  privacy: 4104,
+};
 
 export interface RunningExample {
   name: string;

@@ -10,6 +10,13 @@ import { AdminApiError, AdminClient } from './admin-client.js';
 import { EXAMPLE_NAMES, exampleManifestPath } from './examples.js';
 import { CliError, ExitCode, exitCodeFor } from './exit.js';
 import { registerCheckCommand } from './check.js';
+import { registerChangelogCommand } from './changelog.js';
+// The extension author's toolkit: these files load only commander up front; the toolkit,
+// the server and the code generator load inside each command's action.
+import { registerInitCommand } from './init.js';
+import { registerDevCommand } from './dev.js';
+import { registerSimulateCommand } from './simulate.js';
+import { registerContractTestCommand } from './contract-test.js';
 
 // Heavy modules (the server, composition) load only in the commands that need them:
 // `graft check` in CI and `graft token` stay quick to start.
@@ -72,8 +79,11 @@ registryOptions(
     .option('--json', 'print the result as JSON'),
 ).action(async (options: { manifest: string; registry: string; token?: string; json?: boolean }) => {
   const { manifest, sdl } = await loadManifestFile(options.manifest);
+  // Resolver directive modules (graft.json directives[].module) travel with the publish.
+  const directiveModules = manifest.directives?.length ? await (await import('../directives/index.js')).loadDirectiveSources(options.manifest, manifest) : undefined;
   const client = new AdminClient(options.registry, requireToken(options.token));
-  const publish = () => client.request<PublishResponse>('POST', `/extensions/${manifest.name}/versions`, { manifest, sdl });
+  const publish = () =>
+    client.request<PublishResponse>('POST', `/extensions/${manifest.name}/versions`, { manifest, sdl, ...(directiveModules ? { directiveModules } : {}) });
   let result: PublishResponse;
   try {
     result = await publish();
@@ -131,6 +141,11 @@ program
     process.stdout.write(report.written.length > 0 ? `Wrote ${report.written.join(', ')}\n` : 'Schema artefacts are up to date.\n');
   });
 registerCheckCommand(program);
+registerChangelogCommand(program);
+registerInitCommand(program);
+registerDevCommand(program);
+registerSimulateCommand(program);
+registerContractTestCommand(program);
 
 function printError(error: unknown): void {
   if (error instanceof AdminApiError) {

@@ -61,6 +61,41 @@ export interface GraftConfig {
   health: { intervalMs: number; timeoutMs: number };
   /** Publishes per minute per caller on the admin API. */
   publishRateLimitPerMinute: number;
+  /** Observability: traces, /metrics, request logs (README, "Operating Graft"). */
+  telemetry: TelemetryConfig;
+  /** Schema-versioning rules of the publish pipeline. */
+  versioning: {
+    /** How long a field or enum value must have been @deprecated before a version may remove it (GRAFT_DEPRECATION_DAYS). */
+    deprecationDays: number;
+  };
+  /** Registered operations (the usage frontends depend on). */
+  operations: {
+    /** *.graphql files registered at start (GRAFT_OPERATIONS_DIR); undefined: none. */
+    dir: string | undefined;
+    /** Serve only registered operations (GRAFT_SAFELIST=1). */
+    safelist: boolean;
+  };
+}
+
+export interface TelemetryConfig {
+  /**
+   * OpenTelemetry traces, from the standard variables: off unless OTEL_TRACES_EXPORTER
+   * (otlp, console) or OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is
+   * set; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn them off.
+   */
+  traces: {
+    exporter: 'none' | 'otlp' | 'console';
+    /** OTLP/HTTP (JSON) traces URL; undefined: the exporter's default (http://localhost:4318/v1/traces). */
+    otlpEndpoint: string | undefined;
+    /** OTEL_SERVICE_NAME, default graft-gateway. */
+    serviceName: string;
+  };
+  /** Continue a trace whose traceparent a client sent (GRAFT_TRACE_ACCEPT_CLIENT=1); default: each operation starts a trace. */
+  acceptClientTraceparent: boolean;
+  /** Distinct operation names used as metric labels before the rest become "other" (GRAFT_METRICS_MAX_OPERATIONS). */
+  metricsMaxOperations: number;
+  /** When set, GET /metrics needs "Authorization: Bearer <token>" (GRAFT_METRICS_TOKEN). */
+  metricsToken: string | undefined;
 }
 
 export type ConfigOverrides = {
@@ -126,6 +161,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       timeoutMs: integer(env, 'GRAFT_HEALTH_TIMEOUT_MS', 2_000, 100, 60_000),
     },
     publishRateLimitPerMinute: integer(env, 'GRAFT_PUBLISH_RATE_LIMIT', 30, 1, 100_000),
+    telemetry: {
+      traces: tracesFromEnv(env),
+      acceptClientTraceparent: flag(env, 'GRAFT_TRACE_ACCEPT_CLIENT'),
+      metricsMaxOperations: integer(env, 'GRAFT_METRICS_MAX_OPERATIONS', 200, 0, 100_000),
+      metricsToken: env['GRAFT_METRICS_TOKEN'] || undefined,
+    },
+    versioning: { deprecationDays: integer(env, 'GRAFT_DEPRECATION_DAYS', 14, 0, 3650) },
+    operations: {
+      dir: env['GRAFT_OPERATIONS_DIR'] ? resolve(env['GRAFT_OPERATIONS_DIR']) : undefined,
+      safelist: flag(env, 'GRAFT_SAFELIST'),
+    },
     limits: {
       maxDepth: integer(env, 'GRAFT_MAX_DEPTH', DEFAULT_QUERY_LIMITS.maxDepth, 1, 1000),
       maxAliases: integer(env, 'GRAFT_MAX_ALIASES', DEFAULT_QUERY_LIMITS.maxAliases, 0, 10_000),
@@ -144,9 +190,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     cost: { ...config.cost, ...overrides.cost },
     limits: { ...config.limits, ...overrides.limits },
     health: { ...config.health, ...overrides.health },
+    versioning: { ...config.versioning, ...overrides.versioning },
+    operations: { ...config.operations, ...overrides.operations },
+    telemetry: { ...config.telemetry, ...overrides.telemetry },
   } as GraftConfig;
   validate(merged);
   return merged;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1 or 0 (true or false); got "${raw}".`);
+}
+
+/** The OTEL_* variables of the OpenTelemetry specification that Graft honours for traces. */
+function tracesFromEnv(env: NodeJS.ProcessEnv): TelemetryConfig['traces'] {
+  const serviceName = env['OTEL_SERVICE_NAME'] || 'graft-gateway';
+  const tracesEndpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || undefined;
+  const baseEndpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT'] || undefined;
+  const otlpEndpoint = tracesEndpoint ?? (baseEndpoint ? `${baseEndpoint.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (otlpEndpoint && !/^https?:\/\//.test(otlpEndpoint)) {
+    throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL; got "${otlpEndpoint}".`);
+  }
+  const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'];
+  if (protocol === 'grpc') throw new ConfigError('OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: Graft exports OTLP over HTTP (JSON, port 4318).');
+  const off = { exporter: 'none' as const, otlpEndpoint, serviceName };
+  if (env['OTEL_SDK_DISABLED'] === 'true') return off;
+  const named = list(env['OTEL_TRACES_EXPORTER'], []);
+  for (const exporter of named) {
+    if (!['otlp', 'console', 'none'].includes(exporter)) {
+      throw new ConfigError(`OTEL_TRACES_EXPORTER may be otlp, console or none; got "${exporter}".`);
+    }
+  }
+  if (named.length === 0) return otlpEndpoint ? { ...off, exporter: 'otlp' } : off;
+  if (named.includes('otlp')) return { ...off, exporter: 'otlp' };
+  if (named.includes('console')) return { ...off, exporter: 'console' };
+  return off;
 }
 
 function authorizationMode(raw: string | undefined): AuthorizationMode {
@@ -197,6 +278,9 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
     cost: { ...defined(fromFile.cost), ...defined(overrides.cost) },
     limits: { ...defined(fromFile.limits), ...defined(overrides.limits) },
     health: { ...defined(fromFile.health), ...defined(overrides.health) },
+    versioning: { ...defined(fromFile.versioning), ...defined(overrides.versioning) },
+    operations: { ...defined(fromFile.operations), ...defined(overrides.operations) },
+    telemetry: { ...defined(fromFile.telemetry), ...defined(overrides.telemetry) },
   });
 }
 

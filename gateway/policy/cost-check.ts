@@ -17,7 +17,7 @@ export interface CostCheckOptions {
 export function costCheck(options: CostCheckOptions): OperationCheckFactory {
   return (supergraph) => {
     const model = buildCostModel(supergraph.sdl, { defaultListSize: options.defaultListSize });
-    return ({ document, operationName, variables }) => {
+    return ({ document, operationName, variables, facts }) => {
       let estimate;
       try {
         estimate = estimateCost(model, document, { operationName, variables });
@@ -27,6 +27,7 @@ export function costCheck(options: CostCheckOptions): OperationCheckFactory {
         }
         throw error;
       }
+      if (facts) facts.estimatedCost = estimate.total;
       const problem = estimate.problems[0];
       if (problem) {
         return [new GraphQLError(problem.message, { extensions: { code: GraftErrorCode.SLICING_ARGUMENT_REQUIRED, coordinate: problem.coordinate } })];

@@ -33,7 +33,18 @@ export type OperationCheck = (input: {
   operationName: string | null;
   variables: Record<string, unknown>;
   principal: Principal;
+  /** Where a check leaves what it learned, for telemetry (the cost check: estimatedCost). */
+  facts?: EdgeFacts;
 }) => readonly GraphQLError[] | undefined;
+
+/**
+ * What the edge learned about an operation, for telemetry (logs, metrics, spans). decide()
+ * puts it on the request context as `edgeFacts` (GraftContext), refused operations included.
+ */
+export interface EdgeFacts {
+  /** Static cost of the operation that executes (after authorization filtering). */
+  estimatedCost?: number;
+}
 
 export type GuardDecision =
   | { kind: 'execute'; requestContext: GatewayGraphQLRequestContext; finish?: (result: GatewayExecutionResult) => GatewayExecutionResult }
@@ -70,6 +81,9 @@ export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: s
     decide(requestContext) {
       const principal = principalOf(requestContext);
       const operationName = requestContext.operationName ?? requestContext.request.operationName ?? null;
+      const facts: EdgeFacts = {};
+      const context = requestContext.context as { edgeFacts?: EdgeFacts } | undefined;
+      if (context && typeof context === 'object') context.edgeFacts = facts;
       const outcome = authorizer.authorize(requestContext.document, operationName, principal);
 
       if (outcome.denied.length > 0 && options.mode === 'reject') {
@@ -80,7 +94,7 @@ export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: s
       }
       // Checks (cost) run on what will execute: a removed field costs nothing.
       for (const check of checks) {
-        const errors = check({ document: outcome.document, operationName, variables: requestContext.request.variables ?? {}, principal });
+        const errors = check({ document: outcome.document, operationName, variables: requestContext.request.variables ?? {}, principal, facts });
         if (errors && errors.length > 0) return { kind: 'respond', result: { errors: [...errors] } };
       }
       if (outcome.denied.length === 0) return { kind: 'execute', requestContext };

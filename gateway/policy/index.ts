@@ -15,6 +15,7 @@ export { authorizationUsageOf, type SubgraphAuthorizationUsage } from './subgrap
 export {
   prepareEdgeGuard,
   principalOf,
+  type EdgeFacts,
   type EdgeGuard,
   type EdgeGuardOptions,
   type GuardDecision,

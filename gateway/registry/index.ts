@@ -5,7 +5,9 @@ export type {
   ExtensionStatus,
   ExtensionVersionRecord,
   NewExtension,
+  NewOperation,
   NewVersion,
+  RegisteredOperationRecord,
   RegistryStore,
   SupergraphRecord,
 } from './types.js';

@@ -99,6 +99,59 @@ export const MIGRATIONS: readonly Migration[] = [
     // NULL: enabled for every tenant; a JSON array: enabled for those tenants only.
     up: `ALTER TABLE extensions ADD COLUMN tenants TEXT;`,
   },
+  {
+    version: 3,
+    name: 'version change reports and registered operations',
+    up: `
+      -- The change report of each version (JSON: verdict, changes, deprecations, forced
+      -- overrides), written in the same INSERT as the version, so it is as immutable as the
+      -- version itself. NULL for versions published before this migration.
+      ALTER TABLE extension_versions ADD COLUMN report TEXT CHECK (report IS NULL OR json_valid(report));
+
+      -- The operations frontends depend on: a publish that breaks one is refused, and the
+      -- safelist serves only these. One operation per row, named by its operation name.
+      CREATE TABLE registered_operations (
+        name            TEXT PRIMARY KEY NOT NULL,
+        document        TEXT NOT NULL,
+        -- sha256 (hex) of document exactly as registered: the persisted-query id clients send.
+        hash            TEXT NOT NULL CHECK (length(hash) = 64),
+        -- sha256 (hex) of the document as graphql-js prints it (no comments, canonical spacing).
+        normalized_hash TEXT NOT NULL CHECK (length(normalized_hash) = 64),
+        client          TEXT,
+        registered_by   TEXT NOT NULL,
+        registered_at   TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );
+      CREATE INDEX registered_operations_by_hash ON registered_operations (hash);
+    `,
+  },
+  {
+    version: 4,
+    name: 'directive module sources',
+    up: `
+      -- The code of each extension resolver directive (gateway/directives), stored with the
+      -- version that declares it in its manifest (directives[].module names the path), as
+      -- immutable as the version itself.
+      CREATE TABLE directive_modules (
+        extension TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        path      TEXT NOT NULL,
+        source    TEXT NOT NULL,
+        -- sha256 (hex) of source
+        sha256    TEXT NOT NULL CHECK (length(sha256) = 64),
+        PRIMARY KEY (extension, version, path),
+        FOREIGN KEY (extension, version) REFERENCES extension_versions (extension, version)
+      );
+      CREATE TRIGGER directive_modules_no_update BEFORE UPDATE ON directive_modules
+      BEGIN
+        SELECT RAISE(ABORT, 'directive modules are immutable: publish a new version instead');
+      END;
+      CREATE TRIGGER directive_modules_no_delete BEFORE DELETE ON directive_modules
+      BEGIN
+        SELECT RAISE(ABORT, 'directive modules are immutable: publish a new version instead');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

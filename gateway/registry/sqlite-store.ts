@@ -15,7 +15,9 @@ import type {
   ExtensionStatus,
   ExtensionVersionRecord,
   NewExtension,
+  NewOperation,
   NewVersion,
+  RegisteredOperationRecord,
   RegistryStore,
   SupergraphRecord,
 } from './types.js';
@@ -47,6 +49,7 @@ interface VersionRow {
   published_by: string;
   published_at: string;
   supergraph_id: number;
+  report: string | null;
 }
 interface SupergraphRow {
   id: number;
@@ -55,6 +58,16 @@ interface SupergraphRow {
   hash: string;
   members: string;
   created_at: string;
+}
+interface OperationRow {
+  name: string;
+  document: string;
+  hash: string;
+  normalized_hash: string;
+  client: string | null;
+  registered_by: string;
+  registered_at: string;
+  updated_at: string;
 }
 interface AuditRow {
   id: number;
@@ -93,6 +106,20 @@ function toVersion(row: VersionRow): ExtensionVersionRecord {
     publishedBy: row.published_by,
     publishedAt: row.published_at,
     supergraphId: row.supergraph_id,
+    ...(row.report === null || row.report === undefined ? {} : { report: JSON.parse(row.report) as Record<string, unknown> }),
+  };
+}
+
+function toOperation(row: OperationRow): RegisteredOperationRecord {
+  return {
+    name: row.name,
+    document: row.document,
+    hash: row.hash,
+    normalizedHash: row.normalized_hash,
+    client: row.client ?? undefined,
+    registeredBy: row.registered_by,
+    registeredAt: row.registered_at,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -217,6 +244,7 @@ export class SqliteRegistryStore implements RegistryStore {
     // Serialise outside the transaction: a manifest that cannot become JSON fails
     // before anything is written.
     const manifestJson = JSON.stringify(input.manifest);
+    const reportJson = input.report === undefined ? null : JSON.stringify(input.report);
 
     const publish = this.db.transaction(() => {
       this.checkPublishable(input.extension, input.version);
@@ -230,15 +258,20 @@ export class SqliteRegistryStore implements RegistryStore {
         published_by: input.publishedBy,
         published_at: at,
         supergraph_id: supergraph.id,
+        report: reportJson,
       };
       this.sql.insertVersion.run(versionRow);
+      for (const [path, source] of Object.entries(input.directiveModules ?? {})) {
+        this.sql.insertDirectiveModule.run({ extension: input.extension, version: input.version, path, source, sha256: sha256(source) });
+      }
       this.sql.activateVersion.run({ name: input.extension, version: input.version, at });
       this.audit(at, input.publishedBy, 'publish', input.extension, {
         version: input.version,
         supergraphId: supergraph.id,
         hash: supergraph.hash,
+        ...input.auditDetails,
       });
-      return { version: toVersion(versionRow), supergraph };
+      return { version: this.withDirectiveModules(toVersion(versionRow)), supergraph };
     });
     // IMMEDIATE: take the write lock before reading the stored versions, so the
     // "greater than every stored version" check cannot race another writer.
@@ -247,13 +280,13 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async getVersion(extension: string, version: string): Promise<ExtensionVersionRecord | undefined> {
     const row = this.sql.getVersion.get(extension, version) as VersionRow | undefined;
-    return row === undefined ? undefined : toVersion(row);
+    return row === undefined ? undefined : this.withDirectiveModules(toVersion(row));
   }
 
   async listVersions(extension: string): Promise<ExtensionVersionRecord[]> {
     const rows = this.sql.listVersions.all(extension) as VersionRow[];
     // Semver order, not string order: 1.10.0 is newer than 1.9.0.
-    return rows.sort((a, b) => semver.rcompare(a.version, b.version)).map(toVersion);
+    return rows.sort((a, b) => semver.rcompare(a.version, b.version)).map((row) => this.withDirectiveModules(toVersion(row)));
   }
 
   async setStatus(name: string, status: ExtensionStatus, actor: string): Promise<ExtensionRecord> {
@@ -322,8 +355,65 @@ export class SqliteRegistryStore implements RegistryStore {
     return (rows as AuditRow[]).map(toAudit);
   }
 
+  async listOperations(): Promise<RegisteredOperationRecord[]> {
+    return (this.sql.listOperations.all() as OperationRow[]).map(toOperation);
+  }
+
+  async getOperation(name: string): Promise<RegisteredOperationRecord | undefined> {
+    const row = this.sql.getOperation.get(name) as OperationRow | undefined;
+    return row === undefined ? undefined : toOperation(row);
+  }
+
+  async saveOperation(input: NewOperation, actor: string): Promise<{ operation: RegisteredOperationRecord; created: boolean; changed: boolean }> {
+    const save = this.db.transaction(() => {
+      const before = this.sql.getOperation.get(input.name) as OperationRow | undefined;
+      const client = input.client ?? null;
+      if (before && before.document === input.document && before.client === client) {
+        return { operation: toOperation(before), created: false, changed: false };
+      }
+      const at = now();
+      const row: OperationRow = {
+        name: input.name,
+        document: input.document,
+        hash: input.hash,
+        normalized_hash: input.normalizedHash,
+        client,
+        registered_by: actor,
+        registered_at: before?.registered_at ?? at,
+        updated_at: at,
+      };
+      this.sql.upsertOperation.run(row);
+      this.audit(at, actor, before ? 'operation-update' : 'operation-register', undefined, {
+        operation: input.name,
+        hash: input.hash,
+        ...(client === null ? {} : { client }),
+        ...(before ? { previousHash: before.hash } : {}),
+      });
+      return { operation: toOperation(row), created: before === undefined, changed: true };
+    });
+    return save.immediate();
+  }
+
+  async deleteOperation(name: string, actor: string): Promise<RegisteredOperationRecord | undefined> {
+    const remove = this.db.transaction(() => {
+      const before = this.sql.getOperation.get(name) as OperationRow | undefined;
+      if (before === undefined) return undefined;
+      this.sql.deleteOperation.run(name);
+      this.audit(now(), actor, 'operation-delete', undefined, { operation: name, hash: before.hash });
+      return toOperation(before);
+    });
+    return remove.immediate();
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /** Adds the version's directive module sources (registry schema 4), when it has any. */
+  private withDirectiveModules(record: ExtensionVersionRecord): ExtensionVersionRecord {
+    const rows = this.sql.listDirectiveModules.all(record.extension, record.version) as Array<{ path: string; source: string }>;
+    if (rows.length === 0) return record;
+    return { ...record, directiveModules: Object.fromEntries(rows.map((r) => [r.path, r.source])) };
   }
 
   /** Runs inside the publish transaction: every refusal happens before any write. */
@@ -385,18 +475,31 @@ function prepareStatements(db: SqliteDatabase) {
     listVersions: prepare('SELECT * FROM extension_versions WHERE extension = ?'),
     listVersionNumbers: prepare('SELECT version FROM extension_versions WHERE extension = ?'),
     insertVersion: prepare(
-      `INSERT INTO extension_versions (extension, version, manifest, sdl, published_by, published_at, supergraph_id)
-       VALUES (@extension, @version, @manifest, @sdl, @published_by, @published_at, @supergraph_id)`,
+      `INSERT INTO extension_versions (extension, version, manifest, sdl, published_by, published_at, supergraph_id, report)
+       VALUES (@extension, @version, @manifest, @sdl, @published_by, @published_at, @supergraph_id, @report)`,
     ),
     insertSupergraph: prepare(
       `INSERT INTO supergraphs (sdl, api_sdl, hash, members, created_at) VALUES (@sdl, @apiSdl, @hash, @members, @at)`,
     ),
     latestSupergraph: prepare('SELECT * FROM supergraphs ORDER BY id DESC LIMIT 1'),
+    insertDirectiveModule: prepare(
+      `INSERT INTO directive_modules (extension, version, path, source, sha256) VALUES (@extension, @version, @path, @source, @sha256)`,
+    ),
+    listDirectiveModules: prepare('SELECT path, source FROM directive_modules WHERE extension = ? AND version = ? ORDER BY path'),
     insertAudit: prepare(
       `INSERT INTO audit_events (at, actor, action, extension, details) VALUES (@at, @actor, @action, @extension, @details)`,
     ),
     listAudit: prepare('SELECT * FROM audit_events ORDER BY id DESC LIMIT @limit'),
     listAuditFor: prepare('SELECT * FROM audit_events WHERE extension = @extension ORDER BY id DESC LIMIT @limit'),
+    listOperations: prepare('SELECT * FROM registered_operations ORDER BY name'),
+    getOperation: prepare('SELECT * FROM registered_operations WHERE name = ?'),
+    upsertOperation: prepare(
+      `INSERT INTO registered_operations (name, document, hash, normalized_hash, client, registered_by, registered_at, updated_at)
+       VALUES (@name, @document, @hash, @normalized_hash, @client, @registered_by, @registered_at, @updated_at)
+       ON CONFLICT (name) DO UPDATE SET document = excluded.document, hash = excluded.hash, normalized_hash = excluded.normalized_hash,
+         client = excluded.client, registered_by = excluded.registered_by, updated_at = excluded.updated_at`,
+    ),
+    deleteOperation: prepare('DELETE FROM registered_operations WHERE name = ?'),
   };
 }
 

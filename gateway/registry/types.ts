@@ -27,6 +27,17 @@ export interface ExtensionVersionRecord {
   publishedAt: string; // ISO 8601
   /** The supergraph composed when this version was published. */
   supergraphId: number;
+  /**
+   * The change report stored with the version (gateway/publish's VersionReport: verdict,
+   * changes, deprecations, forced overrides). Opaque JSON to the registry; absent for
+   * versions published before registry schema 3.
+   */
+  report?: Record<string, unknown>;
+  /**
+   * Sources of the resolver directive modules the manifest declares (directives[].module),
+   * by that path. Absent when the version declares none (or predates registry schema 4).
+   */
+  directiveModules?: Record<string, string>;
 }
 
 export interface SupergraphRecord {
@@ -63,6 +74,37 @@ export interface NewVersion {
   publishedBy: string;
   /** The supergraph composed with this version; stored in the same transaction. */
   supergraph: { sdl: string; apiSdl: string; members: Array<{ extension: string; version: string }> };
+  /** The change report, stored with the version (immutable like it). */
+  report?: Record<string, unknown>;
+  /** Extra details for the version's publish audit event (the verdict, a forced override). */
+  auditDetails?: Record<string, unknown>;
+  /** Sources of the resolver directive modules, by the path graft.json names (stored with the version). */
+  directiveModules?: Record<string, string>;
+}
+
+/** An operation a frontend depends on (POST /admin/operations, or GRAFT_OPERATIONS_DIR at start). */
+export interface RegisteredOperationRecord {
+  /** The operation's name; the document's one operation has this name. */
+  name: string;
+  /** The document as registered: the operation and the fragments it uses. */
+  document: string;
+  /** sha256 (hex) of `document` exactly: the persisted-query id (extensions.persistedQuery.sha256Hash). */
+  hash: string;
+  /** sha256 (hex) of the document as graphql-js prints it: equal for documents that differ only in layout and comments. */
+  normalizedHash: string;
+  /** Which frontend uses it, if the registrant said. */
+  client: string | undefined;
+  registeredBy: string;
+  registeredAt: string; // ISO 8601
+  updatedAt: string; // ISO 8601
+}
+
+export interface NewOperation {
+  name: string;
+  document: string;
+  hash: string;
+  normalizedHash: string;
+  client?: string | undefined;
 }
 
 export interface RegistryStore {
@@ -108,6 +150,17 @@ export interface RegistryStore {
   ): Promise<SupergraphRecord>;
 
   listAuditEvents(options?: { extension?: string; limit?: number }): Promise<AuditEvent[]>;
+
+  /** Registered operations, by name. */
+  listOperations(): Promise<RegisteredOperationRecord[]>;
+  getOperation(name: string): Promise<RegisteredOperationRecord | undefined>;
+  /**
+   * Registers an operation, or replaces the one of the same name. Records an audit event
+   * when something changed; storing the same document and client again changes nothing.
+   */
+  saveOperation(input: NewOperation, actor: string): Promise<{ operation: RegisteredOperationRecord; created: boolean; changed: boolean }>;
+  /** Removes a registered operation and records an audit event; undefined when there was none. */
+  deleteOperation(name: string, actor: string): Promise<RegisteredOperationRecord | undefined>;
 
   close(): Promise<void>;
 }

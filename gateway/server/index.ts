@@ -9,8 +9,9 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { adminApi } from '../admin/index.js';
+import { ADMIN_UI_PREFIX, adminUi } from '../admin-ui/index.js';
 import {
   ANONYMOUS,
   bearerToken,
@@ -23,18 +24,25 @@ import {
 import type { GraftConfig } from '../config/index.js';
 import { GraftGateway, type SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode, isGraftError } from '../errors/index.js';
-import { RegistryService, type SupergraphHost } from '../publish/index.js';
+import { RegistryService, SYSTEM_ACTOR, type SupergraphHost } from '../publish/index.js';
 import { openSqliteRegistry, type RegistryStore } from '../registry/index.js';
-import { costCheck, prepareEdgeGuard, type OperationCheckFactory } from '../policy/index.js';
+import { costCheck, prepareEdgeGuard, type EdgeFacts, type OperationCheckFactory } from '../policy/index.js';
 import { formatQueryLimitError, queryLimitParseOptions, queryLimitValidationRules } from '../limits/index.js';
 import { ExtensionRuntimeTable, UpstreamTokenIssuer, createUpstreamAgent } from '../upstream/index.js';
 import { checkSubgraphUrl } from '../netpolicy/index.js';
 import { HealthMonitor, fetchServiceSdlOver } from '../health/index.js';
+import { DirectiveRuntime, type BreakerOptions, type SandboxLimits } from '../directives/index.js';
+import { GatewayTelemetry, createGraftLogger, startTracingFrom, type RequestTelemetry } from '../telemetry/index.js';
+import { OperationRegistry, safelistPlugin } from '../operations/index.js';
 
 /** What every resolver-side hook sees about the request. */
 export interface GraftContext {
   requestId: string;
   principal: Principal;
+  /** This request's telemetry record (gateway/telemetry). */
+  telemetry?: RequestTelemetry;
+  /** What the edge guard learned (the estimated cost), for telemetry. */
+  edgeFacts?: EdgeFacts;
 }
 
 export interface GraftServer {
@@ -47,6 +55,10 @@ export interface GraftServer {
   readonly upstreamTokens: UpstreamTokenIssuer;
   readonly health: HealthMonitor;
   readonly logger: Logger;
+  /** Metrics, the stats window, the per-request log line (gateway/telemetry). */
+  readonly telemetry: GatewayTelemetry;
+  /** Extension resolver directives: the sandbox, the breakers (gateway/directives). */
+  readonly directives: DirectiveRuntime;
   close(): Promise<void>;
 }
 
@@ -62,6 +74,10 @@ export interface StartGraftServerOptions {
    * that measure its overhead only: there is no configuration switch for it.
    */
   edgePolicy?: boolean;
+  /** The clock of the publish pipeline's deprecation rule (tests only). */
+  clock?: () => Date;
+  /** Sandbox limits and breaker of the resolver directives (defaults: gateway/directives). */
+  directives?: { limits?: Partial<SandboxLimits>; breaker?: Partial<BreakerOptions> };
 }
 
 async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
@@ -106,8 +122,13 @@ function sendGraphQLError(reply: FastifyReply, error: GraftError): FastifyReply 
 }
 
 export async function startGraftServer(options: StartGraftServerOptions): Promise<GraftServer> {
+  // @apollo/gateway reports usage to Apollo's servers hourly unless told not to: Graft
+  // sends nothing to third parties (set APOLLO_TELEMETRY_DISABLED=false to opt in).
+  process.env['APOLLO_TELEMETRY_DISABLED'] ??= 'true';
   const { config } = options;
-  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.token'] });
+  const logger = options.logger ?? createGraftLogger({ level: config.logLevel });
+  // OpenTelemetry: off unless the OTEL_* variables ask for it (config.telemetry.traces).
+  const tracing = startTracingFrom(config.telemetry.traces);
   const store = options.store ?? openSqliteRegistry({ file: join(config.dataDir, 'registry.sqlite') });
   const devIssuer = config.mode === 'development' ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
   const verifier = await buildVerifier(config, devIssuer);
@@ -127,13 +148,35 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     tenants: runtime,
   };
   const edgePolicy = options.edgePolicy !== false;
+  // Registered operations: the publish pipeline's usage check reads them from the store;
+  // this index serves the safelist and the admin API.
+  const operations = new OperationRegistry({ store, apiSchema: () => gateway.current?.apiSchema, parseOptions: queryLimitParseOptions(config.limits) });
+  await operations.load();
+  const telemetry: GatewayTelemetry = new GatewayTelemetry({
+    logger,
+    extensions: { names: () => runtime.names(), isRegistered: (name) => runtime.get(name) !== undefined },
+    breakerOf: (name) => gateway.resilienceOf(name).breakerState,
+    supergraph: () => gateway.current,
+    maxOperations: config.telemetry.metricsMaxOperations,
+    isKnownOperation: (name) => operations.byName(name) !== undefined,
+    acceptClientTraceparent: config.telemetry.acceptClientTraceparent,
+    metricsToken: config.telemetry.metricsToken,
+  });
   const gatewayLogger = logger.child({ component: 'gateway' });
+  // Extension resolver directives: their QuickJS sandbox, their result step, and the
+  // operation directives Apollo Server must accept (gateway/directives, runtime.ts).
+  const directives = await DirectiveRuntime.create({ ...options.directives, logger: logger.child({ component: 'directives' }) });
   const gateway = new GraftGateway({
     runtime,
     agent,
-    upstream: { defaultTimeoutMs: config.upstream.defaultTimeoutMs, tokens: upstreamTokens },
+    upstream: { defaultTimeoutMs: config.upstream.defaultTimeoutMs, tokens: upstreamTokens, onFetch: telemetry.onFetch },
     resilience: config.upstream,
-    ...(!edgePolicy ? {} : { prepareGuard: (supergraph: { sdl: string; apiSchema: GraphQLSchema }) => prepareEdgeGuard(guardOptions, supergraph) }),
+    ...(!edgePolicy
+      ? {}
+      : { prepareGuard: (supergraph: { sdl: string; apiSchema: GraphQLSchema }) => telemetry.traceGuard(prepareEdgeGuard(guardOptions, supergraph)) }),
+    // Telemetry's step comes last (it reads the final errors). Other steps (resolver
+    // directives) go before it, each wrapped in telemetry.traceResultStep(name, step) for its span.
+    resultSteps: [telemetry.traceResultStep('directives', directives.resultStep), telemetry.traceResultStep('telemetry', telemetry.resultStep)],
     logger: {
       debug: (m) => gatewayLogger.debug(m),
       info: (m) => gatewayLogger.info(m),
@@ -149,7 +192,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const startApollo = (): Promise<void> => {
     apolloStarting ??= (async () => {
       const server = new ApolloServer<GraftContext>({
-        gateway,
+        gateway: directives.wrap(gateway),
         logger: logger.child({ component: 'apollo' }),
         includeStacktraceInErrorResponses: false,
         // Shutdown is the CLI's job: Apollo's handler would re-raise the signal and skip it.
@@ -159,7 +202,11 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
         ...(edgePolicy ? { validationRules: queryLimitValidationRules(config.limits), parseOptions: queryLimitParseOptions(config.limits) } : {}),
         // Field suggestions ("Did you mean ...?") reveal the schema: off in production.
         hideSchemaDetailsFromClientErrors: config.mode === 'production',
-        plugins: config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : [],
+        plugins: [
+          telemetry.apolloPlugin<GraftContext>(),
+          ...(config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+          safelistPlugin({ registry: operations, enforce: config.operations.safelist }),
+        ],
       });
       await server.start();
       apollo = server;
@@ -168,7 +215,10 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   };
 
   const host: SupergraphHost = {
-    prepare: (supergraph) => gateway.prepare(supergraph),
+    prepare: (supergraph) => {
+      if (supergraph.directives) directives.stage(supergraph.hash, supergraph.directives);
+      return gateway.prepare(supergraph);
+    },
     activate: async (snapshot: SupergraphSnapshot, id: number) => {
       gateway.activate(snapshot, id);
       logger.info({ supergraph: id, hash: snapshot.hash.slice(0, 12) }, 'supergraph activated');
@@ -183,8 +233,16 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     upstream: config.upstream,
     knownPolicies: new Set(Object.keys(config.authorization.policies)),
     checkUrl: (url) => checkSubgraphUrl(url, config.networkPolicy),
+    versioning: config.versioning,
+    directives,
+    ...(options.clock ? { now: options.clock } : {}),
   });
   await registry.loadActive();
+  if (config.operations.dir) {
+    const registered = await operations.registerDirectory(config.operations.dir, SYSTEM_ACTOR.subject);
+    for (const skipped of registered.skipped) logger.warn({ operation: skipped.name, file: skipped.file }, `registered operation skipped: ${skipped.reason}`);
+    logger.info({ dir: config.operations.dir, registered: registered.registered.length, unchanged: registered.unchanged.length, skipped: registered.skipped.length }, 'registered operations loaded');
+  }
 
   // Active health checks and drift detection (the live _service { sdl } against the registered SDL).
   const HEALTH_PRINCIPAL: Principal = { subject: 'graft:health-check', anonymous: false, scopes: new Set(), tenant: undefined, claims: {} };
@@ -249,6 +307,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
 
   const handleGraphQL = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     if (!apollo) {
+      telemetry.refused(request, GraftErrorCode.NO_SUPERGRAPH);
       return sendGraphQLError(reply, new GraftError(GraftErrorCode.NO_SUPERGRAPH, 'No extension is active yet: publish one (graft publish) and try again.'));
     }
     let principal: Principal = ANONYMOUS;
@@ -256,7 +315,10 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       const token = bearerToken(request.headers.authorization);
       if (token) principal = await verifier(token);
     } catch (error) {
-      if (isGraftError(error)) return sendGraphQLError(reply, error);
+      if (isGraftError(error)) {
+        telemetry.refused(request, error.code);
+        return sendGraphQLError(reply, error);
+      }
       throw error;
     }
     const headers = new HeaderMap();
@@ -271,7 +333,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
         search: questionMark === -1 ? '' : request.url.slice(questionMark),
         body: request.body,
       },
-      context: async () => ({ requestId: request.id, principal }),
+      context: async () => ({ requestId: request.id, principal, telemetry: telemetry.requestOf(request) }),
     });
     for (const [key, value] of response.headers) void reply.header(key, value);
     void reply.code(response.status ?? 200);
@@ -283,7 +345,17 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     reply.raw.end();
     return reply;
   };
-  app.route({ method: ['GET', 'POST'], url: '/graphql', schema: { hide: true }, handler: handleGraphQL });
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/graphql',
+    schema: { hide: true },
+    // Telemetry: the request's record and span from the first hook; one log line when the response is done.
+    onRequest: telemetry.onRequest,
+    handler: telemetry.traced(handleGraphQL),
+  });
+
+  // Prometheus (README, "Operating Graft"); GRAFT_METRICS_TOKEN puts it behind a bearer token.
+  app.get('/metrics', { schema: { hide: true } }, telemetry.metricsHandler);
 
   // Public keys of the tokens minted for extensions (their SDK verifies with them).
   app.get('/.well-known/jwks.json', { schema: { hide: true } }, async (_request, reply) =>
@@ -305,7 +377,11 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     health,
     publishRateLimitPerMinute: config.publishRateLimitPerMinute,
     currentSupergraph: () => gateway.current,
+    stats: () => telemetry.stats.snapshot(),
+    operations,
   });
+  // The extension catalog page (static and public; its data comes from the admin API above).
+  await app.register(adminUi, { prefix: ADMIN_UI_PREFIX });
 
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', '127.0.0.1');
@@ -320,6 +396,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     upstreamTokens,
     health,
     logger,
+    telemetry,
+    directives,
     async close() {
       if (closed) return;
       closed = true;
@@ -330,6 +408,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       upstreamTokens.stop();
       await health.stop();
       await agent.close();
+      await tracing?.stop();
+      directives.close();
       await store.close();
     },
   };

@@ -3,6 +3,7 @@
 // data source on undici with keep-alive pools, a timeout per extension, no redirects,
 // a response size cap, and never forwards the client's headers or token.
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { SpanStatusCode, context as otelContext, propagation, trace } from '@opentelemetry/api';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { Agent, errors as undiciErrors } from 'undici';
@@ -51,6 +52,11 @@ export class ExtensionRuntimeTable {
     return this.#states.get(name);
   }
 
+  /** Names of the registered extensions that are not retired (metrics, stats). */
+  names(): string[] {
+    return [...this.#states].filter(([, state]) => state.status !== 'retired').map(([name]) => name);
+  }
+
   setStatus(name: string, status: ExtensionStatus): void {
     const current = this.#states.get(name);
     if (current) this.#states.set(name, { ...current, status });
@@ -82,6 +88,8 @@ export interface UpstreamFetchEvent {
   /** undefined on success; the EXTENSION_* code otherwise. */
   errorCode: string | undefined;
   attempts: number;
+  /** The request's context (GraftContext), to tell which request the fetch served. */
+  context?: unknown;
 }
 
 export interface UpstreamOptions {
@@ -127,8 +135,12 @@ export class ExtensionDataSource implements GraphQLDataSource {
 
   async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
     const name = this.#name;
+    // The active span is @apollo/gateway's gateway.fetch (when tracing is on): name the extension on it.
+    const span = trace.getActiveSpan();
+    span?.setAttribute('graft.extension', name);
     const state = this.#runtime.get(name);
     if (state?.status === 'paused') {
+      span?.setAttribute('graft.error_code', GraftErrorCode.EXTENSION_PAUSED);
       throw extensionError(GraftErrorCode.EXTENSION_PAUSED, name, `Extension "${name}" is paused by an operator; its fields are unavailable until it is resumed.`);
     }
     const timeoutMs = state?.timeoutMs ?? this.#options.defaultTimeoutMs;
@@ -148,6 +160,9 @@ export class ExtensionDataSource implements GraphQLDataSource {
       authorization: `Bearer ${token}`,
     };
     if (state?.maxCost !== undefined) headers[COST_BUDGET_HEADER] = String(state.maxCost);
+    // W3C traceparent of the active span (@apollo/gateway's gateway.fetch) when tracing is on:
+    // the extension continues the trace. Nothing of the client's headers is forwarded.
+    propagation.inject(otelContext.active(), headers);
     const isQuery = !/^\s*(mutation|subscription)\b/.test(query ?? '');
 
     const started = performance.now();
@@ -161,9 +176,12 @@ export class ExtensionDataSource implements GraphQLDataSource {
     } catch (error) {
       const translated = this.#translate(error, timeoutMs);
       errorCode = String(translated.extensions['code']);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: errorCode });
+      span?.setAttribute('graft.error_code', errorCode);
       throw translated;
     } finally {
-      this.#options.onFetch?.({ extension: name, durationMs: performance.now() - started, errorCode, attempts });
+      span?.setAttribute('graft.fetch.attempts', attempts);
+      this.#options.onFetch?.({ extension: name, durationMs: performance.now() - started, errorCode, attempts, context: options.context });
     }
   }
 

@@ -34,7 +34,7 @@ export interface ResilienceOptions {
 }
 
 export const DEFAULT_RESILIENCE: ResilienceOptions = {
-  maxConcurrent: 64,
+  maxConcurrent: 256,
   retries: 2,
   breakerConsecutiveFailures: 5,
   breakerFailureRate: 0.5,

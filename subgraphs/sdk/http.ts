@@ -9,6 +9,7 @@ import type { ExtensionContext, ExtensionRequest } from './context.js';
 import { COST_BUDGET_HEADER, parseCostBudget } from './cost.js';
 import { MAX_REQUEST_BODY_BYTES, sendError, sendJson } from './errors.js';
 import type { ExtensionStatsRecorder } from './stats.js';
+import { withRequestSpan } from './tracing.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const HEALTH_PATH = '/health';
@@ -178,8 +179,13 @@ export function createRequestHandler<TContext extends ExtensionContext>(
     const { path, search } = splitUrl(req.url ?? '/');
     let answered: Promise<void>;
     if (path === HEALTH_PATH) answered = Promise.resolve(answerHealth(req, res));
-    else if (path === GRAPHQL_PATH) answered = answerGraphQL(req, res, search);
-    else answered = Promise.resolve(sendError(res, 404, 'NOT_FOUND', `No route ${path}; GraphQL is served at ${GRAPHQL_PATH}.`, name));
+    else if (path === GRAPHQL_PATH) {
+      // Each GraphQL request continues the gateway's trace (W3C traceparent), see tracing.ts.
+      answered = withRequestSpan(name, req.headers, async (span) => {
+        await answerGraphQL(req, res, search);
+        span.setAttribute('http.response.status_code', res.statusCode);
+      });
+    } else answered = Promise.resolve(sendError(res, 404, 'NOT_FOUND', `No route ${path}; GraphQL is served at ${GRAPHQL_PATH}.`, name));
     answered.catch(() => {
       // Apollo turns resolver and context errors into responses itself; reaching here
       // means the transport failed. Say nothing internal, and never leak a stack.

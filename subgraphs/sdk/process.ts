@@ -6,9 +6,12 @@
 //   once listening, exactly one JSON line on stdout: {"event":"ready","name":...,"url":...};
 //   SIGTERM / SIGINT close the server and exit 0; a start failure goes to stderr, exit 1;
 //   with GRAFT_EXIT_WITH_PARENT=1 and a piped stdin, the end of stdin (the parent died,
-//   even by SIGKILL) shuts the extension down too, so no orphan keeps its port.
+//   even by SIGKILL) shuts the extension down too, so no orphan keeps its port;
+//   OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT: export traces (service.name = the
+//   extension's name) that continue the gateway's (see tracing.ts); off without them.
 import { resolveGatewayAuth } from './auth.js';
 import type { Extension, RunningExtension } from './define.js';
+import { startTracingFromEnv } from './tracing.js';
 
 export interface ProcessOptions {
   /** Port used when the PORT variable is not set. */
@@ -34,7 +37,9 @@ function portFrom(value: string | undefined, fallback: number): number {
 export async function runExtensionProcess(extension: Extension, options: ProcessOptions): Promise<RunningExtension> {
   const env = options.env ?? process.env;
   let running: RunningExtension;
+  let stopTracing: (() => Promise<void>) | undefined;
   try {
+    stopTracing = startTracingFromEnv(env, extension.name);
     const port = portFrom(env['PORT'], options.defaultPort);
     // From this env (not necessarily process.env); throws, explaining what to set, without it.
     const auth = resolveGatewayAuth(undefined, env, extension.name);
@@ -48,13 +53,16 @@ export async function runExtensionProcess(extension: Extension, options: Process
   process.stdout.write(`${JSON.stringify(ready)}\n`);
 
   const shutDown = (): void => {
-    running.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`${extension.name}: failed to close: ${(error as Error).message}\n`);
-        process.exit(1);
-      },
-    );
+    running
+      .close()
+      .then(() => stopTracing?.())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`${extension.name}: failed to close: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', shutDown);
   process.once('SIGINT', shutDown);

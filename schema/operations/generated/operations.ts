@@ -19,7 +19,7 @@ export type Scalars = {
  */
 export type Customer = {
   __typename?: 'Customer';
-  /** Contact e-mail; null when the customer has not given one. */
+  /** Contact e-mail, masked but for its last 4 characters; null when the customer has not given one. */
   email?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];

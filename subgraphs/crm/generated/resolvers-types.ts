@@ -20,7 +20,7 @@ export type Scalars = {
  */
 export type Customer = {
   __typename?: 'Customer';
-  /** Contact e-mail; null when the customer has not given one. */
+  /** Contact e-mail, masked but for its last 4 characters; null when the customer has not given one. */
   email?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
@@ -156,6 +156,12 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
 };
 
+export type MaskDirectiveArgs = {
+  keep?: Maybe<Scalars['Int']['input']>;
+};
+
+export type MaskDirectiveResolver<Result, Parent, ContextType = ExtensionContext, Args = MaskDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type CustomerResolvers<ContextType = ExtensionContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Customer']> | FederationReferenceType, FederationReferenceType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -173,3 +179,6 @@ export type Resolvers<ContextType = ExtensionContext> = {
   Query?: QueryResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = ExtensionContext> = {
+  mask?: MaskDirectiveResolver<any, any, ContextType>;
+};
