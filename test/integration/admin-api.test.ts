@@ -2,7 +2,7 @@
 // saying what to fix, and nothing already stored changes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { exampleManifest, http, publish, startGateway, startGraftWithExamples, tempDir, tokenFor } from '../helpers/index.js';
+import { exampleManifest, http, startGateway, startGraftWithExamples, tempDir, tokenFor } from '../helpers/index.js';
 
 describe('admin API', () => {
   let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
@@ -160,15 +160,22 @@ describe('admin API', () => {
     assert.equal(missing.body.code, 'VERSION_NOT_FOUND');
   });
 
-  test('a publish with a new name registers nothing until it is registered, then succeeds', async () => {
+  test('a newly registered extension can publish its first version, and it joins the served supergraph', async () => {
     // Leaves the registry changed: runs last.
-    const { sdl } = await exampleManifest('crm', graft.examples.crm.url);
-    void sdl;
-    const result = await publish(graft.server, graft.admin, {
-      manifest: { name: 'extra', version: '0.1.0', owner: 'tests', subgraph: { url: graft.examples.crm.url, schema: 'e.graphql' } },
-      sdl: 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\ntype Query { extraHello: String }',
+    const register = await http<any>(`${graft.server.url}/admin/extensions`, { token: graft.admin, body: { name: 'extra', owner: 'tests' } });
+    assert.equal(register.status, 201);
+    assert.equal(register.body.activeVersion ?? null, null, 'no version yet');
+    const result = await http<any>(`${graft.server.url}/admin/extensions/extra/versions`, {
+      token: graft.admin,
+      body: {
+        manifest: { name: 'extra', version: '0.1.0', owner: 'tests', subgraph: { url: graft.examples.crm.url, schema: 'e.graphql' } },
+        sdl: 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\ntype Query { extraHello: String }',
+      },
     });
     assert.equal(result.status, 201, JSON.stringify(result.body));
+    assert.ok(result.body.supergraph.members.some((m: any) => m.extension === 'extra' && m.version === '0.1.0'));
+    const supergraph = await http<any>(`${graft.server.url}/admin/supergraph`, { token: graft.admin });
+    assert.match(supergraph.body.apiSdl, /extraHello/);
   });
 });
 
