@@ -1,10 +1,11 @@
 // Graft against the anchors (issue 8): The Guild's federation scenario (bench/guild: the
-// four subgraphs accounts, inventory, products, reviews, in one process) behind three
+// four subgraphs accounts, inventory, products, reviews, in one process) behind four
 // gateways, one serving process each, on 127.0.0.1:
-//   apollo  plain @apollo/gateway + @apollo/server, no policy   (bench/contenders/apollo.ts)
-//   graft   Graft with auth, scopes, cost and query limits on   (bench/gateway-process.ts)
-//   hive    Hive Gateway CLI, --fork 1 --jit                     (bench/contenders/hive.ts)
-// All three serve the same supergraph (composed here with @apollo/composition; Graft composes
+//   graft             Graft with auth, scopes, cost and query limits on (bench/gateway-process.ts)
+//   graft-policy-off  the same Graft process, same registry, edge policy off (policy overhead)
+//   apollo            plain @apollo/gateway + @apollo/server, no policy  (bench/contenders/apollo.ts)
+//   hive              Hive Gateway CLI, --fork 1 --jit                    (bench/contenders/hive.ts)
+// All of them serve the same supergraph (composed here with @apollo/composition; Graft composes
 // the same four SDLs itself on publish, and the bench checks that both are the same). Every
 // gateway must give the same answer, byte for byte after key sorting, before any load.
 // Then autocannon, bounded in time, contenders alternating round by round, for the nested
@@ -14,7 +15,12 @@
 //   npm run bench        BENCH_DURATION=10 (s per run) BENCH_ROUNDS=3 BENCH_CONNECTIONS=50
 //                        BENCH_SCALING=on|off BENCH_SCALING_ROUNDS=3 BENCH_SCALING_SIZES=10,50,200
 //                        BENCH_NODE_ENV=production BENCH_HIVE_JIT=on|off BENCH_NOTE="..."
-// Writes bench/results/gateways.json. Absolute numbers drift with the machine; the ratios
+//                        BENCH_CONTENDERS=graft,graft-policy-off,apollo,hive (a subset; graft always runs)
+//                        BENCH_GRAFT_NODE_ARGS="--flag ..." (extra node flags for both Graft processes)
+//   A/B of a switch or a node flag, same run: BENCH_CONTENDERS=graft,graft-b with
+//                        BENCH_GRAFT_B_ENV="GRAFT_UPSTREAM_BATCHING=0 ..." and/or BENCH_GRAFT_B_NODE_ARGS="..."
+//                        (graft-b: a sibling of graft on the same registry; not in the default set)
+// Writes bench/results/gateways.json (a subset or an A/B: gateways-<contenders>.json). Absolute numbers drift with the machine; the ratios
 // are measured in the same run, on the same machine, under the same drift.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,7 +29,7 @@ import { join } from 'node:path';
 import { runSchemaCheck, applySubgraphChanges } from '../gateway/checks/index.js';
 import { composeSubgraphs } from '../gateway/composition/index.js';
 import { cliRun, graph } from './check-scaling.js';
-import { startGraft } from './contenders/graft.js';
+import { startGraft, startGraftSibling } from './contenders/graft.js';
 import { startHive } from './contenders/hive.js';
 import { NESTED_QUERY, SMALL_QUERY, composeGuildSupergraph } from './guild/index.js';
 import { alternate, load, median, spawnReady, table, writeResult, type LoadResult, type ReadyProcess } from './lib/index.js';
@@ -38,13 +44,33 @@ const SCALING = process.env['BENCH_SCALING'] !== 'off';
 const SCALING_ROUNDS = Number(process.env['BENCH_SCALING_ROUNDS'] ?? 3);
 const SCALING_SIZES = (process.env['BENCH_SCALING_SIZES'] ?? '10,50,200').split(',').map(Number);
 
-const CONTENDERS = ['graft', 'apollo', 'hive'] as const;
-type Contender = (typeof CONTENDERS)[number];
+const ALL_CONTENDERS = ['graft', 'graft-policy-off', 'graft-b', 'apollo', 'hive'] as const;
+type Contender = (typeof ALL_CONTENDERS)[number];
+const DEFAULT_CONTENDERS: readonly Contender[] = ['graft', 'graft-policy-off', 'apollo', 'hive'];
+const CONTENDERS: readonly Contender[] = (() => {
+  const asked = (process.env['BENCH_CONTENDERS'] ?? DEFAULT_CONTENDERS.join(',')).split(',').map((c) => c.trim());
+  const unknown = asked.filter((c) => !(ALL_CONTENDERS as readonly string[]).includes(c));
+  if (unknown.length > 0) throw new Error(`BENCH_CONTENDERS: unknown contender(s) ${unknown.join(', ')}; choose from ${ALL_CONTENDERS.join(', ')}`);
+  return ALL_CONTENDERS.filter((c) => c === 'graft' || asked.includes(c));
+})();
+const words = (value: string | undefined) => (value ?? '').split(' ').filter(Boolean);
+const GRAFT_NODE_ARGS = words(process.env['BENCH_GRAFT_NODE_ARGS']);
+/** graft-b: what differs from graft (A/B in one run). */
+const GRAFT_B = {
+  env: Object.fromEntries(
+    words(process.env['BENCH_GRAFT_B_ENV']).map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_GRAFT_B_ENV: "${pair}" is not NAME=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  ) as Record<string, string>,
+  nodeArgs: words(process.env['BENCH_GRAFT_B_NODE_ARGS']),
+};
 const QUERIES = { nested: NESTED_QUERY, small: SMALL_QUERY } as const;
 type QueryName = keyof typeof QUERIES;
 
-/** Goals of issue 8 on the nested query (per process, same run). */
-const GOALS = { graftOverHive: 1.0, graftOverApollo: 1.3 };
+/** Goals of issue 8 on the nested query (per process, same run); policy overhead <= 5 %. */
+const GOALS = { graftOverHive: 1.0, graftOverApollo: 1.3, policyOnOverOff: 0.95 };
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -150,7 +176,7 @@ async function main(): Promise<void> {
     log(`subgraphs up (pid ${subgraphs.child.pid}); supergraph composed in ${guildCompositionMs.toFixed(0)} ms`);
 
     // 2. Graft (bench/contenders/graft.ts): policy on, the four subgraphs published to it.
-    const graftStarted = await startGraft({ workDir: work, subgraphUrls, nodeEnv: NODE_ENV });
+    const graftStarted = await startGraft({ workDir: work, subgraphUrls, nodeEnv: NODE_ENV, nodeArgs: GRAFT_NODE_ARGS });
     const graft = graftStarted.process;
     processes.push(graft);
     const graftUrl = graftStarted.url;
@@ -160,20 +186,41 @@ async function main(): Promise<void> {
     if (!sameSupergraph) log('WARNING: the supergraph Graft composed differs from the one given to Apollo and Hive');
     log(`graft up (pid ${graft.child.pid}); four extensions published; same supergraph: ${sameSupergraph}`);
 
-    // 3. The anchors.
-    const apollo = await spawnReady('bench/contenders/apollo.ts', { SUPERGRAPH_FILE: supergraphFile, PORT: '0', NODE_ENV });
-    processes.push(apollo);
-    pids.apollo = apollo.child.pid;
-    const hive = await startHive(supergraphFile, { NODE_ENV });
-    processes.push(hive);
-    pids.hive = hive.child.pid;
-    log(`apollo up (pid ${apollo.child.pid}); hive up (pid ${hive.child.pid}, hive-gateway ${hive.args.join(' ')})`);
+    const urls = { graft: `${graftUrl}/graphql` } as Record<Contender, string>;
+    // The policy-overhead contender: the same gateway on the same registry, edge policy off.
+    if (CONTENDERS.includes('graft-policy-off')) {
+      const off = await startGraftSibling(graftStarted, { BENCH_EDGE_POLICY: 'off' });
+      processes.push(off);
+      pids['graft-policy-off'] = off.child.pid;
+      urls['graft-policy-off'] = `${String(off.ready['url'])}/graphql`;
+      log(`graft-policy-off up (pid ${off.child.pid})`);
+    }
 
-    const urls: Record<Contender, string> = {
-      graft: `${graftUrl}/graphql`,
-      apollo: `${String(apollo.ready['url'])}/graphql`,
-      hive: `${String(hive.ready['url'])}/graphql`,
-    };
+    if (CONTENDERS.includes('graft-b')) {
+      const b = await startGraftSibling(graftStarted, GRAFT_B.env, GRAFT_B.nodeArgs);
+      processes.push(b);
+      pids['graft-b'] = b.child.pid;
+      urls['graft-b'] = `${String(b.ready['url'])}/graphql`;
+      log(`graft-b up (pid ${b.child.pid}; env ${JSON.stringify(GRAFT_B.env)}, node args ${JSON.stringify(GRAFT_B.nodeArgs)})`);
+    }
+
+    // 3. The anchors.
+    let hiveArgs: string[] = [];
+    if (CONTENDERS.includes('apollo')) {
+      const apollo = await spawnReady('bench/contenders/apollo.ts', { SUPERGRAPH_FILE: supergraphFile, PORT: '0', NODE_ENV });
+      processes.push(apollo);
+      pids.apollo = apollo.child.pid;
+      urls.apollo = `${String(apollo.ready['url'])}/graphql`;
+      log(`apollo up (pid ${apollo.child.pid})`);
+    }
+    if (CONTENDERS.includes('hive')) {
+      const hive = await startHive(supergraphFile, { NODE_ENV });
+      processes.push(hive);
+      pids.hive = hive.child.pid;
+      hiveArgs = hive.args;
+      urls.hive = `${String(hive.ready['url'])}/graphql`;
+      log(`hive up (pid ${hive.child.pid}, hive-gateway ${hive.args.join(' ')})`);
+    }
     // Every contender gets the same request bytes, token included (the anchors ignore it).
     const headers = { authorization: `Bearer ${userToken}` };
 
@@ -216,7 +263,7 @@ async function main(): Promise<void> {
         subgraphFetches: Object.fromEntries(got.map((g) => [g.contender, g.fetches])) as Record<Contender, Record<string, number>>,
       };
       const fetchCount = (c: Contender) => Object.values(answers[name].subgraphFetches[c]).reduce((a, b) => a + b, 0);
-      log(`${name} query: the same answer from all three (${(answers[name].canonicalBytes / 1024).toFixed(1)} KiB); subgraph fetches per request: ${CONTENDERS.map((c) => `${c} ${fetchCount(c)}`).join(', ')}`);
+      log(`${name} query: the same answer from all ${CONTENDERS.length} (${(answers[name].canonicalBytes / 1024).toFixed(1)} KiB); subgraph fetches per request: ${CONTENDERS.map((c) => `${c} ${fetchCount(c)}`).join(', ')}`);
     }
 
     // 5. Load: warm-up, then alternating rounds.
@@ -245,25 +292,42 @@ async function main(): Promise<void> {
     // 6. Composition and check scaling (nothing else running).
     const scalingRows = SCALING ? await scaling() : [];
 
-    // 7. Report.
-    const ratio = (q: QueryName, a: Contender, b: Contender) => loads[q][a].requestsPerSecond / loads[q][b].requestsPerSecond;
+    // 7. Report. A ratio whose contender did not run (BENCH_CONTENDERS) is null.
+    const has = (c: Contender) => CONTENDERS.includes(c);
+    const ratio = (q: QueryName, a: Contender, b: Contender) => (has(b) ? loads[q][a].requestsPerSecond / loads[q][b].requestsPerSecond : null);
+    const p99Ratio = (q: QueryName, a: Contender, b: Contender) => (has(b) ? loads[q][a].latencyP99Ms / loads[q][b].latencyP99Ms : null);
+    type Ratios = {
+      graftOverApollo: number | null;
+      graftOverHive: number | null;
+      policyOnOverOff: number | null;
+      graftOverGraftB: number | null;
+      p99GraftOverApollo: number | null;
+      p99GraftOverHive: number | null;
+    };
     const ratios = Object.fromEntries(
       (Object.keys(QUERIES) as QueryName[]).map((q) => [
         q,
         {
           graftOverApollo: ratio(q, 'graft', 'apollo'),
           graftOverHive: ratio(q, 'graft', 'hive'),
-          p99GraftOverApollo: loads[q].graft.latencyP99Ms / loads[q].apollo.latencyP99Ms,
-          p99GraftOverHive: loads[q].graft.latencyP99Ms / loads[q].hive.latencyP99Ms,
-        },
+          policyOnOverOff: ratio(q, 'graft', 'graft-policy-off'),
+          graftOverGraftB: ratio(q, 'graft', 'graft-b'),
+          p99GraftOverApollo: p99Ratio(q, 'graft', 'apollo'),
+          p99GraftOverHive: p99Ratio(q, 'graft', 'hive'),
+        } satisfies Ratios,
       ]),
-    ) as Record<QueryName, { graftOverApollo: number; graftOverHive: number; p99GraftOverApollo: number; p99GraftOverHive: number }>;
+    ) as Record<QueryName, Ratios>;
     const nested = ratios.nested;
+    const atLeast = (value: number | null, goal: number) => ({ goal, value, met: value === null ? null : value >= goal });
+    const p99s = [nested.p99GraftOverApollo, nested.p99GraftOverHive].filter((v): v is number => v !== null);
     const goals = {
-      graftOverHive: { goal: GOALS.graftOverHive, value: nested.graftOverHive, met: nested.graftOverHive >= GOALS.graftOverHive },
-      graftOverApollo: { goal: GOALS.graftOverApollo, value: nested.graftOverApollo, met: nested.graftOverApollo >= GOALS.graftOverApollo },
-      p99NoWorse: { value: Math.max(nested.p99GraftOverApollo, nested.p99GraftOverHive), met: nested.p99GraftOverApollo <= 1 && nested.p99GraftOverHive <= 1 },
+      graftOverHive: atLeast(nested.graftOverHive, GOALS.graftOverHive),
+      graftOverApollo: atLeast(nested.graftOverApollo, GOALS.graftOverApollo),
+      policyOnOverOff: atLeast(nested.policyOnOverOff, GOALS.policyOnOverOff),
+      p99NoWorse: { value: p99s.length > 0 ? Math.max(...p99s) : null, met: p99s.length > 0 ? p99s.every((v) => v <= 1) : null },
     };
+    const verdict = (met: boolean | null) => (met === null ? 'not run' : met ? 'met' : 'NOT met');
+    const fixed = (value: number | null) => (value === null ? '-' : value.toFixed(2));
 
     const mib = (kib: number | undefined) => (kib === undefined || Number.isNaN(kib) ? '-' : (kib / 1024).toFixed(0));
     const rows: string[][] = [['query', 'gateway', 'req/s (median)', 'p50 ms', 'p99 ms', 'failed', 'RSS MiB (peak)', 'Graft/this req/s', 'Graft/this p99']];
@@ -286,11 +350,14 @@ async function main(): Promise<void> {
     const cpu = cpus()[0]?.model ?? 'unknown';
     let out = `\nThe Guild federation scenario, ${DURATION} s x ${ROUNDS} rounds per gateway and query, ${CONNECTIONS} connections, alternating; one process per gateway; NODE_ENV=${NODE_ENV}.\n`;
     out += `Machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfterGateways[0]!.toFixed(2)} after the load.\n`;
-    out += `Nested answer ${(answers.nested.canonicalBytes / 1024).toFixed(1)} KiB, identical from all three after key sorting; small answer ${answers.small.canonicalBytes} B.\n\n`;
+    out += `Nested answer ${(answers.nested.canonicalBytes / 1024).toFixed(1)} KiB, identical from all ${CONTENDERS.length} after key sorting; small answer ${answers.small.canonicalBytes} B.\n\n`;
     out += `${table(rows)}\n\n`;
-    out += `Nested query goals: Graft/Hive ${nested.graftOverHive.toFixed(2)} (goal >= ${GOALS.graftOverHive}: ${goals.graftOverHive.met ? 'met' : 'NOT met'}), `;
-    out += `Graft/Apollo ${nested.graftOverApollo.toFixed(2)} (goal >= ${GOALS.graftOverApollo}: ${goals.graftOverApollo.met ? 'met' : 'NOT met'}), `;
-    out += `p99 no worse than either: ${goals.p99NoWorse.met ? 'met' : 'NOT met'}.\nRSS read from /proc/<pid>/status (VmRSS, peak VmHWM) after the last run. `;
+    out += `Nested query goals: Graft/Hive ${fixed(nested.graftOverHive)} (goal >= ${GOALS.graftOverHive}: ${verdict(goals.graftOverHive.met)}), `;
+    out += `Graft/Apollo ${fixed(nested.graftOverApollo)} (goal >= ${GOALS.graftOverApollo}: ${verdict(goals.graftOverApollo.met)}), `;
+    out += `p99 no worse than either: ${verdict(goals.p99NoWorse.met)}.\n`;
+    out += `Policy overhead: Graft policy on / off ${fixed(nested.policyOnOverOff)} on the nested query (goal >= ${GOALS.policyOnOverOff}: ${verdict(goals.policyOnOverOff.met)}), ${fixed(ratios.small.policyOnOverOff)} on the small one.\n`;
+    if (has('graft-b')) out += `A/B: graft / graft-b ${fixed(nested.graftOverGraftB)} on the nested query, ${fixed(ratios.small.graftOverGraftB)} on the small one (graft-b: env ${JSON.stringify(GRAFT_B.env)}, node args ${JSON.stringify(GRAFT_B.nodeArgs)}).\n`;
+    out += `RSS read from /proc/<pid>/status (VmRSS, peak VmHWM) after the last run. `;
     out += `"failed": errors, non-2xx and answers not byte-identical to the one checked before the load.\n`;
     const failedRuns = (Object.keys(QUERIES) as QueryName[]).flatMap((q) => CONTENDERS.filter((c) => loads[q][c].failed > 0).map((c) => `${c} (${q}): ${loads[q][c].failed}`));
     if (failedRuns.length > 0) out += `WARNING: failed answers make these figures invalid: ${failedRuns.join(', ')}.\n`;
@@ -303,19 +370,23 @@ async function main(): Promise<void> {
     }
     process.stdout.write(out);
 
-    const path = await writeResult('gateways', {
+    // Only the full set of contenders writes gateways.json (the figures the README quotes); a
+    // subset or an A/B writes beside it, so that an experiment never overwrites them.
+    const isDefaultSet = CONTENDERS.length === DEFAULT_CONTENDERS.length && DEFAULT_CONTENDERS.every((c) => has(c));
+    const path = await writeResult(isDefaultSet ? 'gateways' : `gateways-${CONTENDERS.join('-')}`, {
       benchmark: 'gateways',
       date: new Date().toISOString(),
       note: process.env['BENCH_NOTE'] ?? null,
       machine: { cpus: cpus().length, cpuModel: cpu, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverage: { before: loadBefore, afterLoad: loadAfterGateways, end: loadavg() } },
-      settings: { durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, nodeEnv: NODE_ENV, hiveArgs: hive.args, subgraphCache: subgraphs.ready['cache'],
-        graft: { maxCost: process.env['BENCH_GRAFT_MAX_COST'] ?? '50000', upstreamMaxConcurrent: process.env['BENCH_GRAFT_MAX_CONCURRENT'] ?? '512' } },
+      settings: { durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, nodeEnv: NODE_ENV, hiveArgs, graftNodeArgs: GRAFT_NODE_ARGS, graftB: has('graft-b') ? GRAFT_B : null, contenders: CONTENDERS, subgraphCache: subgraphs.ready['cache'],
+        graft: { maxCost: process.env['BENCH_GRAFT_MAX_COST'] ?? '50000', upstreamMaxConcurrent: process.env['BENCH_GRAFT_MAX_CONCURRENT'] || 'default (256)' } },
       scenario: {
         source: 'the-guild-org/graphql-gateways-benchmark (federation), reimplemented in bench/guild',
         subgraphProcess: 'one process for all four subgraphs (2-core machine)',
         supergraphCompositionMs: Math.round(guildCompositionMs),
         graftComposedTheSameSupergraph: sameSupergraph,
         graftPolicy: 'JWT verified (EdDSA, JWKS file), authorization (filter mode), static cost, query limits, scoped upstream tokens',
+        graftPolicyOff: 'the same gateway process and registry with the edge policy off (JWT still verified, upstream tokens still minted)',
       },
       queries: { nested: NESTED_QUERY, small: SMALL_QUERY },
       answers,

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateDevIssuer, signDevToken } from '../gateway/auth/index.js';
+import { GRAFT_NODE_FLAGS } from '../gateway/config/index.js';
 import { loadDirectiveSources } from '../gateway/directives/index.js';
 import { REPO_ROOT, alternate, load, median, spawnReady, table, writeResult, type ReadyProcess } from './lib/index.js';
 
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
       ttlSeconds: 3600,
     });
     const env = { GRAFT_DATA_DIR: dataDir, PORT: '0' };
-    const on = await spawnReady('bench/gateway-process.ts', env);
+    const on = await spawnReady('bench/gateway-process.ts', env, 60_000, GRAFT_NODE_FLAGS);
     processes.push(on);
     const onUrl = String(on.ready['url']);
     for (const name of ['privacy', 'crm', 'orders', 'inventory']) {
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
       if (published.status !== 201) throw new Error(`publish ${name}: ${await published.text()}`);
     }
     // Same data dir: same registry, same upstream signing key, so the examples accept both.
-    const off = await spawnReady('bench/gateway-process.ts', { ...env, BENCH_EDGE_POLICY: 'off' });
+    const off = await spawnReady('bench/gateway-process.ts', { ...env, BENCH_EDGE_POLICY: 'off' }, 60_000, GRAFT_NODE_FLAGS);
     processes.push(off);
     const urls = { 'policy on': `${onUrl}/graphql`, 'policy off': `${String(off.ready['url'])}/graphql` } as const;
 

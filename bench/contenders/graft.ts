@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadOrCreateDevIssuer, signDevToken } from '../../gateway/auth/index.js';
+import { GRAFT_NODE_FLAGS } from '../../gateway/config/index.js';
 import { SUBGRAPHS } from '../guild/index.js';
 import { spawnReady, type ReadyProcess } from '../lib/index.js';
 
@@ -19,6 +20,8 @@ export interface StartedGraft {
   adminToken: string;
   /** The supergraph Graft composed on publish (GET /admin/supergraph). */
   supergraphSdl: string;
+  /** How this gateway was started: a sibling on the same data dir starts the same way. */
+  launch: { env: Record<string, string>; nodeArgs: string[] };
 }
 
 export interface StartGraftOptions {
@@ -34,7 +37,7 @@ export interface StartGraftOptions {
 
 export async function startGraft(options: StartGraftOptions): Promise<StartedGraft> {
   const nodeEnv = options.nodeEnv ?? 'production';
-  const maxConcurrent = process.env['BENCH_GRAFT_MAX_CONCURRENT'] ?? '512';
+  const maxConcurrent = process.env['BENCH_GRAFT_MAX_CONCURRENT'] || undefined;
   const dataDir = join(options.workDir, 'graft');
   const issuer = await loadOrCreateDevIssuer(dataDir);
   const jwksFile = join(options.workDir, 'jwks.json');
@@ -46,15 +49,15 @@ export async function startGraft(options: StartGraftOptions): Promise<StartedGra
     // The cost check stays on; its budget sits above the nested query's estimate (24,420
     // with the default list size of 10, against a default limit of 10,000).
     GRAFT_MAX_COST: process.env['BENCH_GRAFT_MAX_COST'] ?? '50000',
-    // The per-extension bulkhead (default 64 running + 64 queued) is sized to the load: at
-    // 50 connections the nested query keeps more inventory fetches than that in flight, and
-    // Graft then answers ~10% of requests partially (EXTENSION_UNAVAILABLE, "too many requests
-    // in flight"). BENCH_GRAFT_MAX_CONCURRENT=default keeps Graft's default to see it.
-    ...(maxConcurrent === 'default' ? {} : { GRAFT_UPSTREAM_MAX_CONCURRENT: maxConcurrent }),
+    // The per-extension bulkhead is Graft's default (256 running + 256 queued): with it, no
+    // answer failed at 50 connections. BENCH_GRAFT_MAX_CONCURRENT=<n> sets another size.
+    ...(maxConcurrent === undefined ? {} : { GRAFT_UPSTREAM_MAX_CONCURRENT: maxConcurrent }),
     ...(nodeEnv === 'production' ? { GRAFT_JWT_ISSUER: issuer.issuer, GRAFT_JWKS_FILE: jwksFile, GRAFT_NET_ALLOW_LOOPBACK: 'true' } : {}),
     ...options.env,
   };
-  const started = await spawnReady('bench/gateway-process.ts', env, 60_000, options.nodeArgs ?? []);
+  // Started as Graft's own launchers start it (npm start, GRAFT_WORKERS): with its node flags.
+  const nodeArgs = [...GRAFT_NODE_FLAGS, ...(options.nodeArgs ?? [])];
+  const started = await spawnReady('bench/gateway-process.ts', env, 60_000, nodeArgs);
   try {
     const url = String(started.ready['url']);
     const adminToken = await signDevToken(issuer, { subject: 'bench-admin', scopes: ['graft:admin'], ttlSeconds: 7200 });
@@ -81,9 +84,18 @@ export async function startGraft(options: StartGraftOptions): Promise<StartedGra
     }
     const stored = (await (await fetch(`${url}/admin/supergraph`, { headers })).json()) as { sdl: string };
     const userToken = await signDevToken(issuer, { subject: 'bench-user', scopes: SUBGRAPHS.map((s) => `${s.name}:read`), ttlSeconds: 7200 });
-    return { process: started, url, userToken, adminToken, supergraphSdl: stored.sdl };
+    return { process: started, url, userToken, adminToken, supergraphSdl: stored.sdl, launch: { env, nodeArgs } };
   } catch (error) {
     await started.stop();
     throw error;
   }
+}
+
+/**
+ * A second Graft process on the same data dir (same registry, keys and supergraph), started
+ * the same way with `env` and `nodeArgs` added: e.g. BENCH_EDGE_POLICY=off for the
+ * policy-overhead contender.
+ */
+export async function startGraftSibling(of: StartedGraft, env: Record<string, string>, nodeArgs: string[] = []): Promise<ReadyProcess> {
+  return spawnReady('bench/gateway-process.ts', { ...of.launch.env, ...env }, 60_000, [...of.launch.nodeArgs, ...nodeArgs]);
 }

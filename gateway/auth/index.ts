@@ -4,8 +4,7 @@
 // jose accepts any `iss`/`aud` unless told and a token without `exp` unless
 // `requiredClaims` names it (DESIGN.md, reference facts): all three are always set here,
 // and the accepted algorithms are pinned.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   SignJWT,
   createLocalJWKSet,
@@ -18,11 +17,13 @@ import {
   jwtVerify,
   type CryptoKey,
   type JSONWebKeySet,
-  type JWK,
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { loadOrCreateKeyFile } from './key-file.js';
+
+export { loadOrCreateKeyFile, replaceKeyFile } from './key-file.js';
 
 /** Who is calling, after the token was verified. */
 export interface Principal {
@@ -185,22 +186,11 @@ export interface DevIssuer {
 }
 
 export async function loadOrCreateDevIssuer(dataDir: string): Promise<DevIssuer> {
-  const file = join(dataDir, 'dev-issuer.jwk.json');
-  let privateJwk: JWK;
-  try {
-    privateJwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
-  } catch {
+  // Two processes starting at once must not overwrite each other's key (key-file.ts).
+  const privateJwk = await loadOrCreateKeyFile(join(dataDir, 'dev-issuer.jwk.json'), async () => {
     const { privateKey } = await generateKeyPair(DEV_ALGORITHM, { crv: 'Ed25519', extractable: true });
-    privateJwk = { ...(await exportJWK(privateKey)), kid: `dev-${Date.now().toString(36)}`, alg: DEV_ALGORITHM };
-    await mkdir(dirname(file), { recursive: true });
-    // wx: two processes starting at once must not overwrite each other's key.
-    try {
-      await writeFile(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
-    } catch {
-      privateJwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
-    }
-    await chmod(file, 0o600);
-  }
+    return { ...(await exportJWK(privateKey)), kid: `dev-${Date.now().toString(36)}`, alg: DEV_ALGORITHM };
+  });
   const { d: _private, ...publicJwk } = privateJwk;
   const privateKey = (await importJWK(privateJwk, DEV_ALGORITHM)) as CryptoKey;
   return {

@@ -41,7 +41,7 @@ function requireToken(token: string | undefined): string {
 
 program
   .command('start')
-  .description('Start the gateway on the embedded registry, with the example extensions')
+  .description('Start the gateway on the embedded registry, with the example extensions (GRAFT_WORKERS=N: N gateway processes on one port)')
   .option('--no-examples', 'do not start the example extensions')
   .action(async (options: { examples: boolean }) => {
     const { runStart } = await import('./start.js');

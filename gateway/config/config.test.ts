@@ -1,11 +1,11 @@
 // Configuration: bad values are refused with a ConfigError naming the variable and what
 // to set; the optional GRAFT_CONFIG module supplies @policy functions and settings.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig, loadGraftConfig } from './index.js';
+import { ConfigError, GRAFT_NODE_FLAGS, loadConfig, loadGraftConfig } from './index.js';
 
 test('defaults: loopback, port 4000, filter mode, cost limit 10000', () => {
   const config = loadConfig({});
@@ -53,4 +53,49 @@ test('GRAFT_CONFIG supplies @policy functions and settings; a policy that is not
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('GRAFT_WORKERS: one process by default; a number of processes or auto (one per CPU) runs several, polling the registry every 2 s', () => {
+  const single = loadConfig({});
+  assert.equal(single.workers, 1);
+  assert.equal(single.registrySyncMs, 0, 'one process has no one to sync with');
+
+  const several = loadConfig({ GRAFT_WORKERS: '3' });
+  assert.equal(several.workers, 3);
+  assert.equal(several.registrySyncMs, 2000);
+  assert.equal(loadConfig({ GRAFT_WORKERS: 'auto' }).workers, Math.min(availableParallelism(), 256));
+  assert.equal(loadConfig({ GRAFT_WORKERS: '1' }).registrySyncMs, 0);
+  assert.equal(loadConfig({}, { workers: 2 }).registrySyncMs, 2000, 'the default follows workers set from code or GRAFT_CONFIG too');
+});
+
+test('GRAFT_REGISTRY_SYNC_MS sets the poll, 0 turns it off', () => {
+  assert.equal(loadConfig({ GRAFT_WORKERS: '2', GRAFT_REGISTRY_SYNC_MS: '500' }).registrySyncMs, 500);
+  assert.equal(loadConfig({ GRAFT_WORKERS: '2', GRAFT_REGISTRY_SYNC_MS: '0' }).registrySyncMs, 0);
+  assert.equal(loadConfig({ GRAFT_REGISTRY_SYNC_MS: '1000' }).registrySyncMs, 1000, 'a single process may poll too (another process writes the registry)');
+  assert.throws(() => loadConfig({ GRAFT_REGISTRY_SYNC_MS: 'often' }), (e: unknown) => e instanceof ConfigError && /GRAFT_REGISTRY_SYNC_MS must be an integer/.test(e.message));
+  assert.throws(() => loadConfig({ GRAFT_REGISTRY_SYNC_MS: '-1' }), (e: unknown) => e instanceof ConfigError && /GRAFT_REGISTRY_SYNC_MS/.test(e.message));
+});
+
+test('GRAFT_WORKERS that is not a whole number of processes from 1 is refused with a ConfigError naming it', () => {
+  for (const raw of ['0', 'abc', '-2', '1.5', '2x', ' 2', '0x2', '257']) {
+    assert.throws(
+      () => loadConfig({ GRAFT_WORKERS: raw }),
+      (e: unknown) => e instanceof ConfigError && e.message.startsWith('GRAFT_WORKERS must be a whole number') && e.message.includes(`"${raw}"`) && /"auto"/.test(e.message),
+      raw,
+    );
+  }
+  assert.throws(() => loadConfig({}, { workers: 0 }), (e: unknown) => e instanceof ConfigError && /workers must be a whole number/.test(e.message));
+});
+
+test('GRAFT_UPSTREAM_BATCHING: on by default, 0 turns it off, anything else is refused naming it', () => {
+  assert.equal(loadConfig({}).upstream.batching, true);
+  assert.equal(loadConfig({ GRAFT_UPSTREAM_BATCHING: '0' }).upstream.batching, false);
+  assert.equal(loadConfig({ GRAFT_UPSTREAM_BATCHING: 'true' }).upstream.batching, true);
+  assert.throws(() => loadConfig({ GRAFT_UPSTREAM_BATCHING: 'sometimes' }), (e: unknown) => e instanceof ConfigError && /GRAFT_UPSTREAM_BATCHING/.test(e.message));
+});
+
+test('npm start launches the gateway with GRAFT_NODE_FLAGS (the flags the benchmarks measure)', async () => {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const start = pkg.scripts['start'] ?? '';
+  for (const flag of GRAFT_NODE_FLAGS) assert.ok(start.split(' ').includes(flag), `"npm start" (${start}) passes ${flag}`);
 });

@@ -1,5 +1,6 @@
 // Gateway configuration, in one validated place. Sources: environment variables
 // (documented in the README), then explicit overrides from code (tests, the CLI).
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AuthorizationMode, PolicyFunction } from '../policy/index.js';
@@ -32,6 +33,8 @@ export interface GraftConfig {
     defaultTimeoutMs: number;
     /** Ceiling for any manifest's timeoutMs. */
     maxTimeoutMs: number;
+    /** One request for the fetches an operation starts together toward one extension (GRAFT_UPSTREAM_BATCHING, default on). */
+    batching: boolean;
   } & ResilienceOptions;
   admin: {
     /** Largest admin request body (a manifest plus its SDL). */
@@ -68,6 +71,17 @@ export interface GraftConfig {
     /** How long a field or enum value must have been @deprecated before a version may remove it (GRAFT_DEPRECATION_DAYS). */
     deprecationDays: number;
   };
+  /**
+   * Gateway processes `graft start` runs on HOST:PORT (GRAFT_WORKERS; `auto`: one per CPU).
+   * 1 is one process, as always; more run under a primary process (gateway/cluster).
+   */
+  workers: number;
+  /**
+   * How often a gateway process polls the registry for changes other processes sharing it
+   * made (GRAFT_REGISTRY_SYNC_MS), as a safety net beside their notifications; 0: never.
+   * Default 2000 with several workers, 0 with one.
+   */
+  registrySyncMs: number;
   /** Registered operations (the usage frontends depend on). */
   operations: {
     /** *.graphql files registered at start (GRAFT_OPERATIONS_DIR); undefined: none. */
@@ -116,6 +130,32 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/**
+ * Node flags Graft's launchers start the gateway with (`npm start`, the GRAFT_WORKERS
+ * workers, the benchmarks). A larger young generation: a gateway allocates a great deal of
+ * short-lived garbage per request (subgraph JSON, result shaping), and V8's default 16 MiB
+ * semi-space promotes much of it to the old generation before it dies. Garbage collection
+ * was ~19 % of busy time under the Guild benchmark; 64 MiB measured +10-19 % throughput at
+ * the cost of up to ~130 MiB more RSS (README, "Performance"). Other launchers: set
+ * NODE_OPTIONS="--max-semi-space-size=64".
+ */
+export const GRAFT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
+/** More workers than this is a typo, not a deployment. */
+const MAX_WORKERS = 256;
+const DEFAULT_REGISTRY_SYNC_MS = 2000;
+
+function workersFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env['GRAFT_WORKERS'];
+  if (raw === undefined || raw === '') return 1;
+  if (raw === 'auto') return Math.min(availableParallelism(), MAX_WORKERS);
+  const value = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || value < 1 || value > MAX_WORKERS) {
+    throw new ConfigError(`GRAFT_WORKERS must be a whole number of processes from 1 to ${MAX_WORKERS}, or "auto" (one per CPU); got "${raw}".`);
+  }
+  return value;
+}
+
 function list(raw: string | undefined, fallback: string[]): string[] {
   if (raw === undefined || raw.trim() === '') return fallback;
   return raw.split(/[\s,]+/).filter(Boolean);
@@ -140,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     upstream: {
       defaultTimeoutMs: integer(env, 'GRAFT_UPSTREAM_TIMEOUT_MS', 5000, 1, 120_000),
       maxTimeoutMs: integer(env, 'GRAFT_UPSTREAM_MAX_TIMEOUT_MS', 30_000, 1, 120_000),
+      batching: (env['GRAFT_UPSTREAM_BATCHING'] ?? '') === '' ? true : flag(env, 'GRAFT_UPSTREAM_BATCHING'),
       maxConcurrent: integer(env, 'GRAFT_UPSTREAM_MAX_CONCURRENT', DEFAULT_RESILIENCE.maxConcurrent, 1, 10_000),
       retries: integer(env, 'GRAFT_UPSTREAM_RETRIES', DEFAULT_RESILIENCE.retries, 0, 5),
       breakerConsecutiveFailures: integer(env, 'GRAFT_BREAKER_CONSECUTIVE_FAILURES', DEFAULT_RESILIENCE.breakerConsecutiveFailures, 1, 1000),
@@ -168,6 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       metricsToken: env['GRAFT_METRICS_TOKEN'] || undefined,
     },
     versioning: { deprecationDays: integer(env, 'GRAFT_DEPRECATION_DAYS', 14, 0, 3650) },
+    workers: workersFrom(env),
+    registrySyncMs: integer(env, 'GRAFT_REGISTRY_SYNC_MS', 0, 0, 3_600_000),
     operations: {
       dir: env['GRAFT_OPERATIONS_DIR'] ? resolve(env['GRAFT_OPERATIONS_DIR']) : undefined,
       safelist: flag(env, 'GRAFT_SAFELIST'),
@@ -194,6 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     operations: { ...config.operations, ...overrides.operations },
     telemetry: { ...config.telemetry, ...overrides.telemetry },
   } as GraftConfig;
+  // The poll's default follows the number of workers, wherever that came from.
+  const syncUnset = env['GRAFT_REGISTRY_SYNC_MS'] === undefined || env['GRAFT_REGISTRY_SYNC_MS'] === '';
+  if (overrides.registrySyncMs === undefined && syncUnset) merged.registrySyncMs = merged.workers > 1 ? DEFAULT_REGISTRY_SYNC_MS : 0;
   validate(merged);
   return merged;
 }
@@ -297,6 +343,9 @@ function validate(config: GraftConfig): void {
     if (alg === 'none' || alg.startsWith('HS')) {
       throw new ConfigError(`GRAFT_JWT_ALGORITHMS may not contain "${alg}": Graft verifies asymmetric signatures only.`);
     }
+  }
+  if (!Number.isInteger(config.workers) || config.workers < 1 || config.workers > MAX_WORKERS) {
+    throw new ConfigError(`workers must be a whole number from 1 to ${MAX_WORKERS}; got ${String(config.workers)}.`);
   }
   if (config.upstream.defaultTimeoutMs > config.upstream.maxTimeoutMs) {
     throw new ConfigError('GRAFT_UPSTREAM_TIMEOUT_MS cannot exceed GRAFT_UPSTREAM_MAX_TIMEOUT_MS.');

@@ -25,6 +25,8 @@ export enum GraftErrorCode {
   PUBLISH_REJECTED = 'PUBLISH_REJECTED',
   NO_SUPERGRAPH = 'NO_SUPERGRAPH',
   DEPRECATION_REQUIRED = 'DEPRECATION_REQUIRED',
+  /** Another gateway process changed the registry while this change was being prepared (multi-process mode). */
+  REGISTRY_CONFLICT = 'REGISTRY_CONFLICT',
 
   // Registered operations and the safelist
   OPERATION_INVALID = 'OPERATION_INVALID',
@@ -86,6 +88,7 @@ export const httpStatusOf: Record<GraftErrorCode, number> = {
   PUBLISH_REJECTED: 422,
   NO_SUPERGRAPH: 503,
   DEPRECATION_REQUIRED: 422,
+  REGISTRY_CONFLICT: 409,
   OPERATION_INVALID: 400,
   OPERATION_NOT_FOUND: 404,
   OPERATION_NOT_REGISTERED: 400,

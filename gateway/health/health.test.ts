@@ -333,6 +333,27 @@ describe('HealthMonitor with real loopback subgraphs', () => {
     assert.equal(server.received.length, count, 'no check after stop()');
     assert.equal(monitor.status('inventory').state, 'healthy');
   });
+
+  test('each scheduled round hands its statuses to onRound; a monitor that adopts them serves them without checking', async () => {
+    const server = await serve(INVENTORY_SDL);
+    const rounds: ExtensionHealth[][] = [];
+    const checking = monitorFor([{ name: 'inventory', url: server.url }], { intervalMs: 60_000, onRound: (statuses) => rounds.push(statuses) });
+    checking.start();
+    const deadline = Date.now() + 5000;
+    while (rounds.length === 0 && Date.now() < deadline) await sleep(10);
+    await checking.stop();
+    assert.equal(rounds.length, 1);
+    assert.deepEqual(rounds[0]?.map((s) => [s.name, s.state]), [['inventory', 'healthy']]);
+
+    const requestsBefore = server.received.length;
+    const serving = monitorFor([{ name: 'inventory', url: server.url }]);
+    serving.adopt(rounds[0] ?? []);
+    assert.deepEqual(serving.statuses(), checking.statuses());
+    assert.equal(serving.status('inventory').state, 'healthy');
+    serving.adopt([]);
+    assert.equal(serving.status('inventory').state, 'unknown', 'adopting replaces every status');
+    assert.equal(server.received.length, requestsBefore, 'adopting checks nothing');
+  });
 });
 
 describe('compareSdl', () => {

@@ -47,6 +47,11 @@ export interface HealthMonitorOptions {
   onError?: (error: unknown, context: { extension?: string }) => void;
   /** Most extensions checked at the same time. */
   concurrency?: number;
+  /**
+   * After each scheduled round, every status. In multi-process mode (GRAFT_WORKERS) only
+   * one process checks; it shares the statuses this way and the others `adopt` them.
+   */
+  onRound?: (statuses: ExtensionHealth[]) => void;
 }
 
 function unknownStatus(name: string): ExtensionHealth {
@@ -117,7 +122,13 @@ export class HealthMonitor {
         )
         .finally(() => {
           this.#round = undefined;
-          if (this.#running) this.#schedule(this.#options.intervalMs);
+          if (!this.#running) return;
+          try {
+            this.#options.onRound?.(this.statuses());
+          } catch (error) {
+            this.#options.onError?.(error, {});
+          }
+          this.#schedule(this.#options.intervalMs);
         });
     }, delayMs);
     // The monitor never keeps the process alive on its own.
@@ -154,6 +165,15 @@ export class HealthMonitor {
 
   statuses(): ExtensionHealth[] {
     return [...this.#statuses.values()].map(copy).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Serves statuses another process checked (see `onRound`) instead of checking here:
+   * they replace every status held, so extensions it no longer checks drop out too.
+   */
+  adopt(statuses: readonly ExtensionHealth[]): void {
+    this.#statuses.clear();
+    for (const status of statuses) this.#statuses.set(status.name, copy(status));
   }
 
   #check(target: HealthTarget): Promise<ExtensionHealth> {

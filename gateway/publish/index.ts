@@ -3,8 +3,11 @@
 // same pipeline `graft check` runs) and the registered operations → versioning rules
 // (versioning.ts: semver, deprecation period, registered operations) → store the version,
 // its change report and its supergraph in one transaction → hot swap. The admin API and
-// the CLI's in-process bootstrap share this one implementation. Publishes are serialized:
-// two publishes never compose against the same base and overwrite each other.
+// the CLI's in-process bootstrap share this one implementation. Publishes are serialized
+// within a process; between processes sharing the registry (GRAFT_WORKERS) the store
+// refuses a write composed against a stale graph (REGISTRY_CONFLICT) and the pipeline runs
+// once more against the graph as it is now. Either way, two publishes never compose
+// against the same base and overwrite each other.
 import { buildSchema } from 'graphql';
 import semver from 'semver';
 import { checkOperations, parseOperations, runSchemaCheck, verdictOf, type ParsedOperation, type SchemaCheckReport } from '../checks/index.js';
@@ -110,6 +113,21 @@ export interface RegistryServiceOptions {
   versioning?: { deprecationDays: number };
   /** The clock of the deprecation rule (tests inject one). */
   now?: () => Date;
+  /**
+   * Re-reads what else the gateway keeps from the store (the operation registry), at
+   * start and on every sync from the store.
+   */
+  onSync?: () => Promise<void>;
+}
+
+/** What a sync from the store did. */
+export interface RegistrySyncResult {
+  /** The supergraph served after the sync; undefined while the registry has none. */
+  supergraphId: number | undefined;
+  /** The sync swapped to a supergraph another process stored. */
+  activated: boolean;
+  /** The store's change counter the sync read (RegistryStore.lastChangeId). */
+  changeId: number;
 }
 
 const ADMIN_SCOPE = 'graft:admin';
@@ -124,7 +142,12 @@ export class RegistryService {
   readonly #directives: DirectiveRuntime | undefined;
   readonly #deprecationDays: number;
   readonly #now: () => Date;
+  readonly #onSync: (() => Promise<void>) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The supergraph this process serves (set by every activation). */
+  #servedId: number | undefined;
+  /** The store's change counter at the last sync: syncIfChanged re-reads only when it moved. */
+  #seenChangeId: number | undefined;
 
   constructor(options: RegistryServiceOptions) {
     this.#store = options.store;
@@ -136,6 +159,7 @@ export class RegistryService {
     this.#directives = options.directives;
     this.#deprecationDays = options.versioning?.deprecationDays ?? 14;
     this.#now = options.now ?? (() => new Date());
+    this.#onSync = options.onSync;
   }
 
   /** The deprecation period of the versioning rules, in days. */
@@ -201,9 +225,48 @@ export class RegistryService {
 
   /** Loads the stored supergraph into the gateway (at start). Returns false on an empty registry. */
   async loadActive(): Promise<boolean> {
+    const result = await this.syncFromStore();
+    return result.supergraphId !== undefined;
+  }
+
+  /**
+   * Brings this process up to date with the store, for registry changes another process
+   * made (GRAFT_WORKERS): the runtime table (status, tenants, grants, timeouts), the active
+   * supergraph when it is not the one served (prepared and swapped like a publish, resolver
+   * directives included), and the operation registry (`onSync`). Runs in turn with this
+   * process's own registry writes.
+   */
+  syncFromStore(): Promise<RegistrySyncResult> {
+    return this.#serialize(() => this.#sync());
+  }
+
+  /**
+   * The cheap poll: one indexed read of the store's change counter, and a full sync only
+   * when it moved since the last one. Resolves undefined when nothing changed.
+   */
+  async syncIfChanged(): Promise<RegistrySyncResult | undefined> {
+    if ((await this.#store.lastChangeId()) === this.#seenChangeId) return undefined;
+    return this.syncFromStore();
+  }
+
+  async #sync(): Promise<RegistrySyncResult> {
+    // The counter first: a change committed while we read moves it past this value, so the
+    // next syncIfChanged reads again rather than missing it.
+    const changeId = await this.#store.lastChangeId();
     await this.#refreshRuntime();
     const stored = await this.#store.getActiveSupergraph();
-    if (!stored) return false;
+    let activated = false;
+    if (stored && stored.id !== this.#servedId) {
+      await this.#serve(stored);
+      activated = true;
+    }
+    await this.#onSync?.();
+    this.#seenChangeId = changeId;
+    return { supergraphId: this.#servedId, activated, changeId };
+  }
+
+  /** Prepares a stored supergraph, with its members' resolver directive modules, and swaps to it. */
+  async #serve(stored: SupergraphRecord): Promise<void> {
     const directives: DirectiveModule[] = [];
     for (const member of stored.members) {
       const version = await this.#store.getVersion(member.extension, member.version);
@@ -211,7 +274,23 @@ export class RegistryService {
     }
     const snapshot = await this.#host.prepare({ hash: stored.hash, sdl: stored.sdl, directives });
     await this.#host.activate(snapshot, stored.id);
-    return true;
+    this.#servedId = stored.id;
+  }
+
+  /**
+   * Runs a registry write once more when the store refused it with REGISTRY_CONFLICT
+   * (another process stored a supergraph after `attempt` read the registry): first served
+   * here too, then the whole pipeline again against it. A second conflict reaches the
+   * caller, whose message says to retry.
+   */
+  async #retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof GraftError) || error.code !== GraftErrorCode.REGISTRY_CONFLICT) throw error;
+      await this.#sync();
+      return attempt();
+    }
   }
 
   async register(input: { name: string; owner: string; description?: string }, actor: Actor): Promise<ExtensionRecord> {
@@ -243,69 +322,78 @@ export class RegistryService {
     parseSubgraphSdl(name, input.sdl);
     const force = input.force === undefined ? undefined : checkForce(input.force, actor, name);
 
-    return this.#serialize(async () => {
-      const extension = await this.#store.getExtension(name);
-      if (!extension) {
-        throw new GraftError(
-          GraftErrorCode.EXTENSION_NOT_FOUND,
-          `Extension "${name}" is not registered: register it first (POST /admin/extensions, or graft publish, which registers it for you).`,
-          { extension: name },
-        );
-      }
-      this.#checkPrivileges(manifest, input.sdl, actor);
-      try {
-        await this.#checkUrl?.(manifest.subgraph.url);
-      } catch (error) {
-        if (error instanceof GraftError) throw new GraftError(error.code, error.message, { extension: name, ...(error.details ? { details: error.details } : {}) });
-        throw error;
-      }
-      const versions = await this.#store.listVersions(name);
-      const latest = versions[0];
-      if (latest && !semver.gt(manifest.version, latest.version)) {
-        throw new GraftError(
-          latest.version === manifest.version ? GraftErrorCode.VERSION_EXISTS : GraftErrorCode.VERSION_NOT_GREATER,
-          `Version ${manifest.version} of "${name}" is not greater than the latest published version ${latest.version}: published versions are immutable, bump "version" in graft.json.`,
-          { extension: name, details: { latestVersion: latest.version } },
-        );
-      }
+    return this.#serialize(() => this.#retryOnConflict(() => this.#publishOnce(manifest, input, force, actor)));
+  }
 
-      const others = await this.#activeSubgraphs(name);
-      const candidate: SubgraphInput = { name, url: manifest.subgraph.url, sdl: input.sdl };
-      const composed = composeOrThrow([...others.map((o) => o.subgraph), candidate], name);
-      const { report, auditDetails } = await this.#applyVersioningRules({ extension, manifest, sdl: input.sdl, others, candidate, composed, versions, force, actor });
-      const hash = supergraphHash(composed.supergraphSdl);
-      const directives = await this.#checkDirectives(manifest, input, versions, extension, others);
+  /** One run of the pipeline, from reading the registry to the swap. */
+  async #publishOnce(manifest: ExtensionManifest, input: PublishInput, force: { reason: string } | undefined, actor: Actor): Promise<PublishResult> {
+    const { name } = manifest;
+    // Read before anything it is composed from: whatever another process stores later
+    // makes the store refuse this publish (REGISTRY_CONFLICT) instead of losing it.
+    const base = await this.#store.getActiveSupergraph();
+    const extension = await this.#store.getExtension(name);
+    if (!extension) {
+      throw new GraftError(
+        GraftErrorCode.EXTENSION_NOT_FOUND,
+        `Extension "${name}" is not registered: register it first (POST /admin/extensions, or graft publish, which registers it for you).`,
+        { extension: name },
+      );
+    }
+    this.#checkPrivileges(manifest, input.sdl, actor);
+    try {
+      await this.#checkUrl?.(manifest.subgraph.url);
+    } catch (error) {
+      if (error instanceof GraftError) throw new GraftError(error.code, error.message, { extension: name, ...(error.details ? { details: error.details } : {}) });
+      throw error;
+    }
+    const versions = await this.#store.listVersions(name);
+    const latest = versions[0];
+    if (latest && !semver.gt(manifest.version, latest.version)) {
+      throw new GraftError(
+        latest.version === manifest.version ? GraftErrorCode.VERSION_EXISTS : GraftErrorCode.VERSION_NOT_GREATER,
+        `Version ${manifest.version} of "${name}" is not greater than the latest published version ${latest.version}: published versions are immutable, bump "version" in graft.json.`,
+        { extension: name, details: { latestVersion: latest.version } },
+      );
+    }
 
-      // Load the new supergraph in the gateway before storing it, so a version is never
-      // stored that the gateway cannot serve.
-      const snapshot = await this.#host.prepare({ hash, sdl: composed.supergraphSdl, directives: directives.served });
-      let stored: Awaited<ReturnType<RegistryStore['publishVersion']>>;
-      try {
-        stored = await this.#store.publishVersion({
-          extension: name,
-          version: manifest.version,
-          manifest,
-          sdl: input.sdl,
-          publishedBy: actor.subject,
-          supergraph: {
-            sdl: composed.supergraphSdl,
-            apiSdl: composed.apiSdl,
-            members: [...others.map((o) => ({ extension: o.subgraph.name, version: o.version })), { extension: name, version: manifest.version }],
-          },
-          report: report as unknown as Record<string, unknown>,
-          auditDetails,
-          ...(Object.keys(directives.sources).length > 0 ? { directiveModules: directives.sources } : {}),
-        });
-      } catch (error) {
-        await this.#host.discard(snapshot);
-        throw error;
-      }
-      this.#runtime.set(name, this.runtimeStateOf(manifest, extension.status, extension.tenants));
-      await this.#host.activate(snapshot, stored.supergraph.id);
-      const updated = (await this.#store.getExtension(name)) ?? extension;
-      const { id, hash: storedHash, members, createdAt } = stored.supergraph;
-      return { extension: updated, version: stored.version, supergraph: { id, hash: storedHash, members, createdAt }, hints: [...composed.hints, ...directives.hints], report };
-    });
+    const others = await this.#activeSubgraphs(name);
+    const candidate: SubgraphInput = { name, url: manifest.subgraph.url, sdl: input.sdl };
+    const composed = composeOrThrow([...others.map((o) => o.subgraph), candidate], name);
+    const { report, auditDetails } = await this.#applyVersioningRules({ extension, manifest, sdl: input.sdl, others, candidate, composed, versions, force, actor, active: base });
+    const hash = supergraphHash(composed.supergraphSdl);
+    const directives = await this.#checkDirectives(manifest, input, versions, extension, others);
+
+    // Load the new supergraph in the gateway before storing it, so a version is never
+    // stored that the gateway cannot serve.
+    const snapshot = await this.#host.prepare({ hash, sdl: composed.supergraphSdl, directives: directives.served });
+    let stored: Awaited<ReturnType<RegistryStore['publishVersion']>>;
+    try {
+      stored = await this.#store.publishVersion({
+        extension: name,
+        version: manifest.version,
+        manifest,
+        sdl: input.sdl,
+        publishedBy: actor.subject,
+        supergraph: {
+          sdl: composed.supergraphSdl,
+          apiSdl: composed.apiSdl,
+          members: [...others.map((o) => ({ extension: o.subgraph.name, version: o.version })), { extension: name, version: manifest.version }],
+          basedOn: base?.id ?? null,
+        },
+        report: report as unknown as Record<string, unknown>,
+        auditDetails,
+        ...(Object.keys(directives.sources).length > 0 ? { directiveModules: directives.sources } : {}),
+      });
+    } catch (error) {
+      await this.#host.discard(snapshot);
+      throw error;
+    }
+    this.#runtime.set(name, this.runtimeStateOf(manifest, extension.status, extension.tenants));
+    await this.#host.activate(snapshot, stored.supergraph.id);
+    this.#servedId = stored.supergraph.id;
+    const updated = (await this.#store.getExtension(name)) ?? extension;
+    const { id, hash: storedHash, members, createdAt } = stored.supergraph;
+    return { extension: updated, version: stored.version, supergraph: { id, hash: storedHash, members, createdAt }, hints: [...composed.hints, ...directives.hints], report };
   }
 
   /**
@@ -325,6 +413,8 @@ export class RegistryService {
     versions: ExtensionVersionRecord[];
     force: { reason: string } | undefined;
     actor: Actor;
+    /** The active supergraph the publish is composed against. */
+    active: SupergraphRecord | undefined;
   }): Promise<{ report: VersionReport; auditDetails: Record<string, unknown> }> {
     const { extension, manifest, others, candidate, composed, versions, force, actor } = input;
     const { name } = manifest;
@@ -332,7 +422,7 @@ export class RegistryService {
     const active = extension.status !== 'retired' && extension.activeVersion ? versions.find((v) => v.version === extension.activeVersion) : undefined;
     const baseMembers = [...others.map((o) => ({ extension: o.subgraph.name, version: o.version })), ...(active ? [{ extension: name, version: active.version }] : [])];
     const base = [...others.map((o) => o.subgraph), ...(active ? [{ name, url: active.manifest.subgraph.url, sdl: active.sdl }] : [])];
-    const baseApiSdl = await this.#baseApiSdl(base, baseMembers);
+    const baseApiSdl = this.#baseApiSdl(base, baseMembers, input.active);
     const check = await runSchemaCheck({
       base,
       proposed: [...others.map((o) => o.subgraph), candidate],
@@ -416,10 +506,9 @@ export class RegistryService {
   }
 
   /** The base graph's API schema: the stored one when the active supergraph is exactly the base, else composed. */
-  async #baseApiSdl(base: SubgraphInput[], members: Array<{ extension: string; version: string }>): Promise<string | undefined> {
+  #baseApiSdl(base: SubgraphInput[], members: Array<{ extension: string; version: string }>, active: SupergraphRecord | undefined): string | undefined {
     if (base.length === 0) return undefined;
     const key = (m: { extension: string; version: string }) => `${m.extension}@${m.version}`;
-    const active = await this.#store.getActiveSupergraph();
     if (active) {
       const stored = new Set(active.members.map(key));
       if (stored.size === members.length && members.every((m) => stored.has(key(m)))) return active.apiSdl;
@@ -511,37 +600,47 @@ export class RegistryService {
    * the result, then the store records it in one transaction and the gateway swaps.
    */
   async retire(name: string, actor: Actor): Promise<{ extension: ExtensionRecord; supergraph: Pick<SupergraphRecord, 'id' | 'hash' | 'members' | 'createdAt'> }> {
-    return this.#serialize(async () => {
-      const extension = await this.#store.getExtension(name);
-      if (!extension) {
-        throw new GraftError(GraftErrorCode.EXTENSION_NOT_FOUND, `There is no extension "${name}".`, { extension: name });
-      }
-      if (extension.status === 'retired') {
-        throw new GraftError(GraftErrorCode.BAD_REQUEST, `Extension "${name}" is already retired.`, { extension: name });
-      }
-      const others = await this.#activeSubgraphs(name);
-      if (others.length === 0) {
-        throw new GraftError(GraftErrorCode.PUBLISH_REJECTED, `"${name}" is the last active extension: the graph cannot be empty. Publish another extension first.`, { extension: name });
-      }
-      const composed = composeOrThrow(others.map((o) => o.subgraph));
-      const directives = others.flatMap((o) => modulesOfVersion(o.record));
-      const snapshot = await this.#host.prepare({ hash: supergraphHash(composed.supergraphSdl), sdl: composed.supergraphSdl, directives });
-      let stored: Awaited<ReturnType<RegistryStore['retireExtension']>>;
-      try {
-        stored = await this.#store.retireExtension(
-          name,
-          { sdl: composed.supergraphSdl, apiSdl: composed.apiSdl, members: others.map((o) => ({ extension: o.subgraph.name, version: o.version })) },
-          actor.subject,
-        );
-      } catch (error) {
-        await this.#host.discard(snapshot);
-        throw error;
-      }
-      this.#runtime.setStatus(name, 'retired');
-      await this.#host.activate(snapshot, stored.supergraph.id);
-      const { id, hash, members, createdAt } = stored.supergraph;
-      return { extension: stored.extension, supergraph: { id, hash, members, createdAt } };
-    });
+    return this.#serialize(() => this.#retryOnConflict(() => this.#retireOnce(name, actor)));
+  }
+
+  async #retireOnce(name: string, actor: Actor): Promise<{ extension: ExtensionRecord; supergraph: Pick<SupergraphRecord, 'id' | 'hash' | 'members' | 'createdAt'> }> {
+    // Read first, as in a publish: see #publishOnce.
+    const base = await this.#store.getActiveSupergraph();
+    const extension = await this.#store.getExtension(name);
+    if (!extension) {
+      throw new GraftError(GraftErrorCode.EXTENSION_NOT_FOUND, `There is no extension "${name}".`, { extension: name });
+    }
+    if (extension.status === 'retired') {
+      throw new GraftError(GraftErrorCode.BAD_REQUEST, `Extension "${name}" is already retired.`, { extension: name });
+    }
+    const others = await this.#activeSubgraphs(name);
+    if (others.length === 0) {
+      throw new GraftError(GraftErrorCode.PUBLISH_REJECTED, `"${name}" is the last active extension: the graph cannot be empty. Publish another extension first.`, { extension: name });
+    }
+    const composed = composeOrThrow(others.map((o) => o.subgraph));
+    const directives = others.flatMap((o) => modulesOfVersion(o.record));
+    const snapshot = await this.#host.prepare({ hash: supergraphHash(composed.supergraphSdl), sdl: composed.supergraphSdl, directives });
+    let stored: Awaited<ReturnType<RegistryStore['retireExtension']>>;
+    try {
+      stored = await this.#store.retireExtension(
+        name,
+        {
+          sdl: composed.supergraphSdl,
+          apiSdl: composed.apiSdl,
+          members: others.map((o) => ({ extension: o.subgraph.name, version: o.version })),
+          basedOn: base?.id ?? null,
+        },
+        actor.subject,
+      );
+    } catch (error) {
+      await this.#host.discard(snapshot);
+      throw error;
+    }
+    this.#runtime.setStatus(name, 'retired');
+    await this.#host.activate(snapshot, stored.supergraph.id);
+    this.#servedId = stored.supergraph.id;
+    const { id, hash, members, createdAt } = stored.supergraph;
+    return { extension: stored.extension, supergraph: { id, hash, members, createdAt } };
   }
 
   /** Per-tenant enablement: other tenants get EXTENSION_DISABLED on the extension's fields. */

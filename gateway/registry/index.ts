@@ -6,10 +6,12 @@ export type {
   ExtensionVersionRecord,
   NewExtension,
   NewOperation,
+  NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
   RegistryStore,
   SupergraphRecord,
 } from './types.js';
-export { openSqliteRegistry, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
+export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
+export { observeRegistryWrites, type RegistryWrite } from './observed.js';

@@ -1,18 +1,21 @@
 // Pins the embedded registry's guarantees on real SQLite files: one-transaction
 // publishes, semver order, immutability enforced by the database itself, survival
-// across restarts, and refusal of files from a newer Graft.
+// across restarts, refusal of files from a newer Graft, and several processes on one file
+// (optimistic concurrency, the busy timeout, the change counter).
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { ExtensionManifest } from '../manifest/index.js';
 import { applyMigrations, MIGRATIONS } from './migrations.js';
-import { LATEST_SCHEMA_VERSION, openSqliteRegistry, type NewVersion, type SqliteRegistryStore } from './index.js';
+import { LATEST_SCHEMA_VERSION, observeRegistryWrites, openSqliteRegistry, type NewVersion, type SqliteRegistryStore } from './index.js';
 
 let dir: string;
 let file: string;
@@ -390,5 +393,143 @@ describe('durability', () => {
     await writer.publishVersion(newVersion('orders', '1.0.0'));
     assert.equal((await reader.getExtension('orders'))?.activeVersion, '1.0.0');
     await rejectsWith(reader.publishVersion(newVersion('orders', '1.0.0')), GraftErrorCode.VERSION_EXISTS);
+  });
+});
+
+describe('several processes on one registry file (GRAFT_WORKERS)', () => {
+  const retireInput = (basedOn: number | null) => ({ sdl: 'type Query { x: Int }', apiSdl: 'type Query { x: Int }', members: [], basedOn });
+
+  test('a publish composed against the active supergraph is stored; one composed against an older one is refused with REGISTRY_CONFLICT and stores nothing', async () => {
+    // Two stores on one file: two gateway processes, each with its own connection.
+    const first = open();
+    const second = open();
+    await first.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
+    await first.createExtension({ name: 'billing', owner: 'team-b', description: '' }, 'bob');
+    const { supergraph: base } = await first.publishVersion(newVersion('orders', '1.0.0'));
+
+    // Both processes compose against #base; the first to write wins.
+    const winner = await first.publishVersion({ ...newVersion('orders', '1.1.0'), supergraph: { ...newVersion('orders', '1.1.0').supergraph, basedOn: base.id } });
+    const before = countRows();
+    await assert.rejects(
+      second.publishVersion({ ...newVersion('billing', '1.0.0'), supergraph: { ...newVersion('billing', '1.0.0').supergraph, basedOn: base.id } }),
+      (error: unknown) => {
+        assert.ok(error instanceof GraftError);
+        assert.equal(error.code, GraftErrorCode.REGISTRY_CONFLICT);
+        assert.equal(error.httpStatus, 409);
+        assert.match(error.message, /send the request again/);
+        assert.deepEqual(error.details, { basedOnSupergraphId: base.id, activeSupergraphId: winner.supergraph.id });
+        return true;
+      },
+    );
+    assert.deepEqual(countRows(), before, 'the refused publish wrote nothing, not even an audit event');
+    assert.equal((await second.getExtension('billing'))?.activeVersion, undefined);
+
+    // Composed again against the supergraph that is active now, it is stored.
+    const retried = await second.publishVersion({ ...newVersion('billing', '1.0.0'), supergraph: { ...newVersion('billing', '1.0.0').supergraph, basedOn: winner.supergraph.id } });
+    assert.equal((await first.getActiveSupergraph())?.id, retried.supergraph.id);
+  });
+
+  test('a first publish composed against an empty registry conflicts once another process stored a supergraph', async () => {
+    const first = open();
+    const second = open();
+    await first.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
+    await first.createExtension({ name: 'billing', owner: 'team-b', description: '' }, 'bob');
+    await first.publishVersion({ ...newVersion('orders', '1.0.0'), supergraph: { ...newVersion('orders', '1.0.0').supergraph, basedOn: null } });
+    await rejectsWith(
+      second.publishVersion({ ...newVersion('billing', '1.0.0'), supergraph: { ...newVersion('billing', '1.0.0').supergraph, basedOn: null } }),
+      GraftErrorCode.REGISTRY_CONFLICT,
+      /an empty registry/,
+    );
+  });
+
+  test('retire and saveSupergraph check the supergraph they were composed against too', async () => {
+    const store = open();
+    await store.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
+    const { supergraph: first } = await store.publishVersion(newVersion('orders', '1.0.0'));
+    const { supergraph: second } = await store.publishVersion(newVersion('orders', '1.1.0'));
+    const before = countRows();
+
+    await rejectsWith(store.retireExtension('orders', retireInput(first.id), 'ops'), GraftErrorCode.REGISTRY_CONFLICT);
+    await rejectsWith(store.saveSupergraph(retireInput(first.id), 'ops', 'recompose'), GraftErrorCode.REGISTRY_CONFLICT);
+    assert.deepEqual(countRows(), before);
+    assert.equal((await store.getExtension('orders'))?.status, 'active');
+
+    const retired = await store.retireExtension('orders', retireInput(second.id), 'ops');
+    assert.equal(retired.extension.status, 'retired');
+  });
+
+  test('without basedOn nothing is checked (one process, tools that write on purpose)', async () => {
+    const store = open();
+    await store.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
+    await store.publishVersion(newVersion('orders', '1.0.0'));
+    await store.publishVersion(newVersion('orders', '1.1.0'));
+    assert.equal((await store.getExtension('orders'))?.activeVersion, '1.1.0');
+  });
+
+  test('lastChangeId moves with every committed write, not with reads or refused writes', async () => {
+    const store = open();
+    const reader = open();
+    assert.equal(await store.lastChangeId(), 0, 'an empty registry');
+    await store.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
+    const afterRegister = await reader.lastChangeId();
+    assert.ok(afterRegister > 0);
+    await store.publishVersion(newVersion('orders', '1.0.0'));
+    const afterPublish = await reader.lastChangeId();
+    assert.ok(afterPublish > afterRegister);
+    await store.listExtensions();
+    await rejectsWith(store.publishVersion(newVersion('orders', '1.0.0')), GraftErrorCode.VERSION_EXISTS);
+    assert.equal(await reader.lastChangeId(), afterPublish);
+    await store.setTenants('orders', ['t1'], 'ops');
+    assert.ok((await reader.lastChangeId()) > afterPublish);
+  });
+
+  test('a write waits for another process holding the write lock (busy timeout) instead of failing with SQLITE_BUSY', async () => {
+    const store = open();
+    await store.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
+    // Another process takes the write lock, says so, holds it a moment and commits.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const Database = require('better-sqlite3');
+         const db = new Database(process.argv[1]);
+         db.exec('BEGIN IMMEDIATE');
+         db.prepare("UPDATE extensions SET description = 'held' WHERE name = 'orders'").run();
+         process.stdout.write('locked\\n');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+         db.exec('COMMIT');
+         db.close();`,
+        file,
+      ],
+      { cwd: fileURLToPath(new URL('../../', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => holder.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+      holder.once('exit', (code) => reject(new Error(`the lock holder exited with ${code} before locking`)));
+    });
+    // better-sqlite3 blocks this thread until the holder commits (or the timeout passes).
+    const paused = await store.setStatus('orders', 'paused', 'ops');
+    assert.equal(paused.status, 'paused');
+    assert.equal(paused.description, 'held', 'the write ran after the other process committed');
+    assert.equal(await exited, 0);
+  });
+
+  test('observeRegistryWrites reports each committed write, and nothing for reads, refusals or writes that changed nothing', async () => {
+    const writes: string[] = [];
+    const store = observeRegistryWrites(open(), (write) => writes.push(write));
+    await store.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
+    await store.publishVersion(newVersion('orders', '1.0.0'));
+    await rejectsWith(store.publishVersion(newVersion('orders', '1.0.0')), GraftErrorCode.VERSION_EXISTS);
+    await store.listExtensions();
+    await store.getActiveSupergraph();
+    await store.setStatus('orders', 'paused', 'ops');
+    await store.setTenants('orders', null, 'ops');
+    const operation = { name: 'Q', document: 'query Q { orders }', hash: 'a'.repeat(64), normalizedHash: 'b'.repeat(64) };
+    await store.saveOperation(operation, 'ops');
+    await store.saveOperation(operation, 'ops'); // unchanged
+    await store.deleteOperation('Q', 'ops');
+    await store.deleteOperation('Q', 'ops'); // nothing to delete
+    assert.deepEqual(writes, ['createExtension', 'publishVersion', 'setStatus', 'setTenants', 'saveOperation', 'deleteOperation']);
   });
 });

@@ -3,7 +3,7 @@
 // PostgreSQL store (types.ts).
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database, { type Database as SqliteDatabase, type Statement } from 'better-sqlite3';
 import semver from 'semver';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
@@ -16,6 +16,7 @@ import type {
   ExtensionVersionRecord,
   NewExtension,
   NewOperation,
+  NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
   RegistryStore,
@@ -28,7 +29,7 @@ export interface SqliteRegistryOptions {
 }
 
 type Members = SupergraphRecord['members'];
-type SupergraphInput = NewVersion['supergraph'];
+type SupergraphInput = NewSupergraph;
 
 // Row shapes exactly as SQLite returns them (snake_case, JSON as text).
 interface ExtensionRow {
@@ -247,6 +248,7 @@ export class SqliteRegistryStore implements RegistryStore {
     const reportJson = input.report === undefined ? null : JSON.stringify(input.report);
 
     const publish = this.db.transaction(() => {
+      this.checkBasedOn(input.supergraph.basedOn);
       this.checkPublishable(input.extension, input.version);
       const at = now();
       const supergraph = this.insertSupergraph(input.supergraph, at);
@@ -303,6 +305,7 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async retireExtension(name: string, supergraph: SupergraphInput, actor: string): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }> {
     const retire = this.db.transaction(() => {
+      this.checkBasedOn(supergraph.basedOn);
       const before = this.sql.getExtension.get(name) as ExtensionRow | undefined;
       if (before === undefined) throw notFound(name);
       const at = now();
@@ -334,12 +337,17 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async saveSupergraph(supergraph: SupergraphInput, actor: string, action: string): Promise<SupergraphRecord> {
     const save = this.db.transaction((): SupergraphRecord => {
+      this.checkBasedOn(supergraph.basedOn);
       const at = now();
       const stored = this.insertSupergraph(supergraph, at);
       this.audit(at, actor, action, undefined, { supergraphId: stored.id, hash: stored.hash, members: stored.members });
       return stored;
     });
     return save.immediate();
+  }
+
+  async lastChangeId(): Promise<number> {
+    return (this.sql.lastAuditId.get() as { id: number | null }).id ?? 0;
   }
 
   /** Newest first; all events unless `limit` is given. */
@@ -416,6 +424,24 @@ export class SqliteRegistryStore implements RegistryStore {
     return { ...record, directiveModules: Object.fromEntries(rows.map((r) => [r.path, r.source])) };
   }
 
+  /**
+   * Optimistic concurrency, inside the write transaction (IMMEDIATE: no other writer can
+   * slip in between this read and our writes): the supergraph the caller composed against
+   * must still be the active one, else its composition left out what another process
+   * stored meanwhile.
+   */
+  private checkBasedOn(basedOn: number | null | undefined): void {
+    if (basedOn === undefined) return;
+    const active = (this.sql.latestSupergraphId.get() as { id: number | null }).id;
+    if (active === basedOn) return;
+    throw new GraftError(
+      GraftErrorCode.REGISTRY_CONFLICT,
+      `The registry changed while this request was processed: another gateway process stored supergraph #${active ?? 0} ` +
+        `after this change was composed against ${basedOn === null ? 'an empty registry' : `#${basedOn}`}. Nothing was stored: send the request again.`,
+      { details: { basedOnSupergraphId: basedOn, activeSupergraphId: active } },
+    );
+  }
+
   /** Runs inside the publish transaction: every refusal happens before any write. */
   private checkPublishable(extension: string, version: string): void {
     if (this.sql.getExtension.get(extension) === undefined) throw notFound(extension);
@@ -482,6 +508,9 @@ function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO supergraphs (sdl, api_sdl, hash, members, created_at) VALUES (@sdl, @apiSdl, @hash, @members, @at)`,
     ),
     latestSupergraph: prepare('SELECT * FROM supergraphs ORDER BY id DESC LIMIT 1'),
+    // MAX of an INTEGER PRIMARY KEY is one b-tree seek: cheap enough to poll.
+    latestSupergraphId: prepare('SELECT MAX(id) AS id FROM supergraphs'),
+    lastAuditId: prepare('SELECT MAX(id) AS id FROM audit_events'),
     insertDirectiveModule: prepare(
       `INSERT INTO directive_modules (extension, version, path, source, sha256) VALUES (@extension, @version, @path, @source, @sha256)`,
     ),
@@ -507,6 +536,14 @@ function prepareStatements(db: SqliteDatabase) {
  * Opens (creating if needed) the registry file and brings its schema up to date.
  * Throws if the file was written by a newer Graft (see migrations.ts).
  */
+/** The registry file of a data dir (GRAFT_DATA_DIR): the one path every gateway process opens. */
+export function registryFileIn(dataDir: string): string {
+  return join(dataDir, 'registry.sqlite');
+}
+
+/** How long a write waits for another connection's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
 export function openSqliteRegistry(options: SqliteRegistryOptions): SqliteRegistryStore {
   const inMemory = options.file === ':memory:';
   const file = inMemory ? options.file : resolve(options.file);
@@ -514,8 +551,10 @@ export function openSqliteRegistry(options: SqliteRegistryOptions): SqliteRegist
   const db = new Database(file);
   try {
     // busy_timeout first, so the pragmas and migrations below wait for another process
-    // holding the file instead of failing at once.
-    db.pragma('busy_timeout = 5000');
+    // holding the file instead of failing at once. Writers from several gateway processes
+    // (GRAFT_WORKERS) queue on the write lock the same way: every write transaction is
+    // IMMEDIATE, so it waits here for the lock rather than failing with SQLITE_BUSY.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // WAL: readers (the gateway serving) never block the writer (a publish) or each other.
     db.pragma('journal_mode = WAL');
     // FULL rather than NORMAL: publishes are rare, so one extra fsync per commit costs

@@ -66,6 +66,21 @@ export interface NewExtension {
   description: string;
 }
 
+/** A composed supergraph to store (with a publish, a retire, or on its own). */
+export interface NewSupergraph {
+  sdl: string;
+  apiSdl: string;
+  members: Array<{ extension: string; version: string }>;
+  /**
+   * Optimistic concurrency between gateway processes sharing one registry (GRAFT_WORKERS):
+   * the id of the active supergraph this one was composed against (null: there was none).
+   * The store checks it inside the write transaction and refuses with REGISTRY_CONFLICT
+   * when another supergraph became active meanwhile, so a publish composed against a stale
+   * graph can never drop what another process published. Undefined: no check.
+   */
+  basedOn?: number | null;
+}
+
 export interface NewVersion {
   extension: string;
   version: string;
@@ -73,7 +88,7 @@ export interface NewVersion {
   sdl: string;
   publishedBy: string;
   /** The supergraph composed with this version; stored in the same transaction. */
-  supergraph: { sdl: string; apiSdl: string; members: Array<{ extension: string; version: string }> };
+  supergraph: NewSupergraph;
   /** The change report, stored with the version (immutable like it). */
   report?: Record<string, unknown>;
   /** Extra details for the version's publish audit event (the verdict, a forced override). */
@@ -117,7 +132,8 @@ export interface RegistryStore {
    * Stores an immutable version, the supergraph composed with it, makes it the active
    * version and records an audit event, all in ONE transaction: either everything is
    * stored or nothing is. Throws GraftError EXTENSION_NOT_FOUND, VERSION_EXISTS or
-   * VERSION_NOT_GREATER (semver order against every stored version).
+   * VERSION_NOT_GREATER (semver order against every stored version), and REGISTRY_CONFLICT
+   * when `supergraph.basedOn` is not the active supergraph any more.
    */
   publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }>;
   getVersion(extension: string, version: string): Promise<ExtensionVersionRecord | undefined>;
@@ -129,13 +145,10 @@ export interface RegistryStore {
 
   /**
    * Retires an extension: status 'retired' and the supergraph composed without it, in one
-   * transaction. Its versions stay stored (immutable).
+   * transaction. Its versions stay stored (immutable). Throws REGISTRY_CONFLICT like
+   * publishVersion.
    */
-  retireExtension(
-    name: string,
-    supergraph: { sdl: string; apiSdl: string; members: Array<{ extension: string; version: string }> },
-    actor: string,
-  ): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }>;
+  retireExtension(name: string, supergraph: NewSupergraph, actor: string): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }>;
 
   /** Enables the extension for these tenants only (null: every tenant). Records an audit event. */
   setTenants(name: string, tenants: string[] | null, actor: string): Promise<ExtensionRecord>;
@@ -143,11 +156,14 @@ export interface RegistryStore {
   /** The newest stored supergraph, i.e. the one the gateway serves. */
   getActiveSupergraph(): Promise<SupergraphRecord | undefined>;
   /** Stores a recomposed supergraph that is not tied to a publish (e.g. after retire). */
-  saveSupergraph(
-    supergraph: { sdl: string; apiSdl: string; members: Array<{ extension: string; version: string }> },
-    actor: string,
-    action: string,
-  ): Promise<SupergraphRecord>;
+  saveSupergraph(supergraph: NewSupergraph, actor: string, action: string): Promise<SupergraphRecord>;
+
+  /**
+   * A number that changes with every committed registry change: the id of the newest audit
+   * event (every write records one), 0 for an empty registry. One indexed read, so gateway
+   * processes sharing the registry can poll it cheaply and re-read only when it moved.
+   */
+  lastChangeId(): Promise<number>;
 
   listAuditEvents(options?: { extension?: string; limit?: number }): Promise<AuditEvent[]>;
 

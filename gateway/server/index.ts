@@ -3,7 +3,6 @@
 // except the CLI and the tests (DESIGN.md, layout).
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import swagger from '@fastify/swagger';
@@ -25,12 +24,12 @@ import type { GraftConfig } from '../config/index.js';
 import { GraftGateway, type SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode, isGraftError } from '../errors/index.js';
 import { RegistryService, SYSTEM_ACTOR, type SupergraphHost } from '../publish/index.js';
-import { openSqliteRegistry, type RegistryStore } from '../registry/index.js';
+import { observeRegistryWrites, openSqliteRegistry, registryFileIn, type RegistryStore, type RegistryWrite } from '../registry/index.js';
 import { costCheck, prepareEdgeGuard, type EdgeFacts, type OperationCheckFactory } from '../policy/index.js';
 import { formatQueryLimitError, queryLimitParseOptions, queryLimitValidationRules } from '../limits/index.js';
 import { ExtensionRuntimeTable, UpstreamTokenIssuer, createUpstreamAgent } from '../upstream/index.js';
 import { checkSubgraphUrl } from '../netpolicy/index.js';
-import { HealthMonitor, fetchServiceSdlOver } from '../health/index.js';
+import { HealthMonitor, fetchServiceSdlOver, type ExtensionHealth } from '../health/index.js';
 import { DirectiveRuntime, type BreakerOptions, type SandboxLimits } from '../directives/index.js';
 import { GatewayTelemetry, createGraftLogger, startTracingFrom, type RequestTelemetry } from '../telemetry/index.js';
 import { OperationRegistry, safelistPlugin } from '../operations/index.js';
@@ -59,7 +58,29 @@ export interface GraftServer {
   readonly telemetry: GatewayTelemetry;
   /** Extension resolver directives: the sandbox, the breakers (gateway/directives). */
   readonly directives: DirectiveRuntime;
+  /** This process's part in multi-process mode; undefined when it is the only process. */
+  readonly role: ServerRole | undefined;
+  /**
+   * Re-reads the registry if another process changed it (RegistryService.syncIfChanged):
+   * what the registry poll runs, and what a worker runs when told of a change. Never
+   * rejects (failures are logged); concurrent calls share one sync, plus one more after it.
+   */
+  syncRegistry(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A gateway process's part when several serve one port over one registry (GRAFT_WORKERS,
+ * gateway/cluster). The cluster decides it; nothing below the server reads cluster state.
+ */
+export interface ServerRole {
+  /** The worker's number, 1..N (kept by its replacement): /health, x-graft-worker, the metrics' `worker` label. */
+  worker: number;
+  /**
+   * The leader runs what must run once for all workers: the active health checks (it
+   * shares their statuses through `onHealthRound`) and registering GRAFT_OPERATIONS_DIR.
+   */
+  leader: boolean;
 }
 
 export interface StartGraftServerOptions {
@@ -78,6 +99,12 @@ export interface StartGraftServerOptions {
   clock?: () => Date;
   /** Sandbox limits and breaker of the resolver directives (defaults: gateway/directives). */
   directives?: { limits?: Partial<SandboxLimits>; breaker?: Partial<BreakerOptions> };
+  /** Multi-process mode (gateway/cluster). Absent: the only process, which runs everything. */
+  role?: ServerRole;
+  /** After each registry write this process committed, so the other processes re-sync (gateway/cluster). */
+  onRegistryChange?: (write: RegistryWrite) => void;
+  /** The leader's health statuses after each round of checks, for the other workers' HealthMonitor.adopt. */
+  onHealthRound?: (statuses: ExtensionHealth[]) => void;
 }
 
 async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
@@ -129,7 +156,11 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const logger = options.logger ?? createGraftLogger({ level: config.logLevel });
   // OpenTelemetry: off unless the OTEL_* variables ask for it (config.telemetry.traces).
   const tracing = startTracingFrom(config.telemetry.traces);
-  const store = options.store ?? openSqliteRegistry({ file: join(config.dataDir, 'registry.sqlite') });
+  const { role, onRegistryChange } = options;
+  // Without a role this is the only process: it runs the singletons itself.
+  const leader = role?.leader ?? true;
+  const openedStore = options.store ?? openSqliteRegistry({ file: registryFileIn(config.dataDir) });
+  const store = onRegistryChange ? observeRegistryWrites(openedStore, onRegistryChange) : openedStore;
   const devIssuer = config.mode === 'development' ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
   const verifier = await buildVerifier(config, devIssuer);
 
@@ -150,8 +181,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const edgePolicy = options.edgePolicy !== false;
   // Registered operations: the publish pipeline's usage check reads them from the store;
   // this index serves the safelist and the admin API.
+  // (Loaded from the store by registry.loadActive below, and again on every sync.)
   const operations = new OperationRegistry({ store, apiSchema: () => gateway.current?.apiSchema, parseOptions: queryLimitParseOptions(config.limits) });
-  await operations.load();
   const telemetry: GatewayTelemetry = new GatewayTelemetry({
     logger,
     extensions: { names: () => runtime.names(), isRegistered: (name) => runtime.get(name) !== undefined },
@@ -162,6 +193,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     acceptClientTraceparent: config.telemetry.acceptClientTraceparent,
     metricsToken: config.telemetry.metricsToken,
   });
+  // Each worker serves its own /metrics: the label tells their series apart.
+  if (role) telemetry.metrics.registry.setDefaultLabels({ worker: String(role.worker) });
   const gatewayLogger = logger.child({ component: 'gateway' });
   // Extension resolver directives: their QuickJS sandbox, their result step, and the
   // operation directives Apollo Server must accept (gateway/directives, runtime.ts).
@@ -169,7 +202,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const gateway = new GraftGateway({
     runtime,
     agent,
-    upstream: { defaultTimeoutMs: config.upstream.defaultTimeoutMs, tokens: upstreamTokens, onFetch: telemetry.onFetch },
+    upstream: { defaultTimeoutMs: config.upstream.defaultTimeoutMs, batching: config.upstream.batching, tokens: upstreamTokens, onFetch: telemetry.onFetch },
     resilience: config.upstream,
     ...(!edgePolicy
       ? {}
@@ -236,9 +269,12 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     versioning: config.versioning,
     directives,
     ...(options.clock ? { now: options.clock } : {}),
+    onSync: () => operations.load(),
   });
   await registry.loadActive();
-  if (config.operations.dir) {
+  // Registering the operations folder writes the registry: once, by the leader; the other
+  // workers hear of it like of any registry change.
+  if (config.operations.dir && leader) {
     const registered = await operations.registerDirectory(config.operations.dir, SYSTEM_ACTOR.subject);
     for (const skipped of registered.skipped) logger.warn({ operation: skipped.name, file: skipped.file }, `registered operation skipped: ${skipped.reason}`);
     logger.info({ dir: config.operations.dir, registered: registered.registered.length, unchanged: registered.unchanged.length, skipped: registered.skipped.length }, 'registered operations loaded');
@@ -264,8 +300,39 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       return targets;
     },
     onError: (err, context) => logger.warn({ err, ...context }, 'health check failed unexpectedly'),
+    ...(options.onHealthRound ? { onRound: options.onHealthRound } : {}),
   });
-  health.start();
+  // The checks run in one process; the others serve the statuses it shares (health.adopt).
+  if (leader) health.start();
+
+  // Registry changes other processes made (GRAFT_WORKERS): they notify (syncRegistry is
+  // called), and the poll catches any notification lost on the way.
+  let closed = false;
+  let syncing: Promise<void> | undefined;
+  let syncAgain = false;
+  const syncRegistry = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    if (syncing) {
+      syncAgain = true;
+      return syncing;
+    }
+    syncing = (async () => {
+      do {
+        syncAgain = false;
+        try {
+          const result = await registry.syncIfChanged();
+          if (result?.activated) logger.info({ supergraph: result.supergraphId }, 'registry re-synced: serving the supergraph another process stored');
+        } catch (err) {
+          logger.error({ err }, 'registry sync failed; the next notification or poll retries');
+        }
+      } while (syncAgain && !closed);
+    })().finally(() => {
+      syncing = undefined;
+    });
+    return syncing;
+  };
+  const syncTimer = config.registrySyncMs > 0 ? setInterval(() => void syncRegistry(), config.registrySyncMs) : undefined;
+  syncTimer?.unref();
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
@@ -278,6 +345,14 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     bodyLimit: config.graphqlBodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false } },
   });
+  if (role) {
+    // Which worker answered, for operators and tests (one header; multi-process mode only).
+    const worker = String(role.worker);
+    app.addHook('onRequest', (_request, reply, done) => {
+      void reply.header('x-graft-worker', worker);
+      done();
+    });
+  }
 
   app.setErrorHandler((error: unknown, request, reply) => {
     if (isGraftError(error)) {
@@ -367,6 +442,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     return {
       status: current ? 'ok' : 'waiting-for-first-publish',
       supergraph: current ? { id: current.id, hash: current.hash, loadedAt: current.loadedAt.toISOString() } : null,
+      ...(role ? { worker: { id: role.worker, pid: process.pid, leader: role.leader } } : {}),
     };
   });
 
@@ -387,7 +463,6 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const url = address.replace('[::1]', '127.0.0.1');
   logger.info({ url }, 'Graft is listening');
 
-  let closed = false;
   return {
     url,
     registry,
@@ -398,9 +473,13 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     logger,
     telemetry,
     directives,
+    role,
+    syncRegistry,
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(syncTimer);
+      await syncing;
       // fastify.close stops accepting and waits for in-flight requests; then the rest.
       await app.close();
       if (apollo) await apollo.stop();

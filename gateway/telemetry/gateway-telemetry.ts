@@ -191,7 +191,7 @@ export class GatewayTelemetry {
 
   // --- engine and upstream ----------------------------------------------------------
 
-  /** UpstreamOptions.onFetch: one event per query-plan fetch. */
+  /** UpstreamOptions.onFetch: one event per subgraph request (several query-plan fetches when batched). */
   readonly onFetch = (event: UpstreamFetchEvent): void => {
     const registered = this.#options.extensions.isRegistered(event.extension);
     const extension = registered ? event.extension : OTHER;

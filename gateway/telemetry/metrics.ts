@@ -49,7 +49,7 @@ export class GraftMetrics {
     });
     this.fetchDuration = new Histogram({
       name: 'graft_extension_fetch_duration_seconds',
-      help: 'Duration of one query-plan fetch from an extension (retries included), by extension and outcome (ok, error).',
+      help: 'Duration of one subgraph request to an extension (retries included; a batched request carries several query-plan fetches), by extension and outcome (ok, error).',
       labelNames: ['extension', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,

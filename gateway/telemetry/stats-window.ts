@@ -6,7 +6,7 @@ import type { BreakerState } from '../upstream/index.js';
 
 export interface ExtensionWindowStats {
   name: string;
-  /** Subgraph fetches in the window (one per query-plan fetch, retries included in it). */
+  /** Subgraph requests in the window (one per HTTP request, retries included; a batched request carries several query-plan fetches). */
   requests: number;
   /** Share of those fetches that failed (timeout, unavailable, circuit open, bad response); 0 without fetches. */
   errorRate: number;

@@ -84,7 +84,13 @@ class EitherBreaker implements IBreaker {
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
 export interface ExtensionResilience {
-  execute<T>(isQuery: boolean, attempt: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /**
+   * Runs one fetch through the bulkhead, retry and breaker. The attempt gets no signal:
+   * none of these policies cancels (there is no cockatiel timeout policy; each attempt has
+   * its own deadline), and listening on cockatiel's shared never-aborted signal would tie
+   * every attempt to one long-lived object.
+   */
+  execute<T>(isQuery: boolean, attempt: () => Promise<T>): Promise<T>;
   readonly breakerState: BreakerState;
   /** Counts breaker trips since start (metrics, graft simulate). */
   readonly trips: number;
@@ -119,7 +125,7 @@ export function createExtensionResilience(options: ResilienceOptions): Extension
   const forMutations: IPolicy = wrap(limiter, breaker); // a mutation is never sent twice
 
   return {
-    execute: (isQuery, attempt) => (isQuery ? forQueries : forMutations).execute(({ signal }) => attempt(signal)),
+    execute: (isQuery, attempt) => (isQuery ? forQueries : forMutations).execute(() => attempt()),
     get breakerState() {
       return STATE_NAMES[breaker.state];
     },

@@ -6,10 +6,9 @@
 // Rotation: jose's createRemoteJWKSet refuses an unknown kid for 30 s after a fetch
 // (DESIGN.md, reference facts), so a new key is published first and signs only after
 // `activationDelayMs`; the old key stays published until its last token has expired.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
-import type { Principal } from '../auth/index.js';
+import { loadOrCreateKeyFile, replaceKeyFile, type Principal } from '../auth/index.js';
 
 const ALGORITHM = 'ES256';
 
@@ -33,12 +32,18 @@ export interface UpstreamTokenIssuerOptions {
   cacheSize?: number;
 }
 
-async function newKey(): Promise<SigningKey> {
+async function newPrivateJwk(): Promise<JWK> {
   const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
   const privateJwk = await exportJWK(privateKey);
   const kid = `graft-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  return fromPrivateJwk({ ...privateJwk, kid, alg: ALGORITHM, use: 'sig' });
+  return { ...privateJwk, kid, alg: ALGORITHM, use: 'sig' };
 }
+
+async function newKey(): Promise<SigningKey> {
+  return fromPrivateJwk(await newPrivateJwk());
+}
+
+const KEY_FILE = 'upstream-signing.jwk.json';
 
 async function fromPrivateJwk(privateJwk: JWK): Promise<SigningKey> {
   const { d: _d, ...publicJwk } = privateJwk;
@@ -67,22 +72,10 @@ export class UpstreamTokenIssuer {
   }
 
   static async create(options: UpstreamTokenIssuerOptions): Promise<UpstreamTokenIssuer> {
-    let key: SigningKey | undefined;
-    const file = options.dataDir ? join(options.dataDir, 'upstream-signing.jwk.json') : undefined;
-    if (file) {
-      try {
-        key = await fromPrivateJwk(JSON.parse(await readFile(file, 'utf8')) as JWK);
-      } catch {
-        key = undefined;
-      }
-    }
-    if (!key) {
-      key = await newKey();
-      if (file && options.dataDir) {
-        await mkdir(options.dataDir, { recursive: true });
-        await writeFile(file, JSON.stringify(key.privateJwk), { mode: 0o600 });
-      }
-    }
+    // With a data dir, every gateway process on it signs with the one key in the file:
+    // created once, whoever comes first (loadOrCreateKeyFile), so each process's JWKS
+    // publishes the key the others sign with.
+    const key = options.dataDir ? await fromPrivateJwk(await loadOrCreateKeyFile(join(options.dataDir, KEY_FILE), newPrivateJwk)) : await newKey();
     return new UpstreamTokenIssuer(options, key);
   }
 
@@ -120,9 +113,7 @@ export class UpstreamTokenIssuer {
     this.#retired.push({ key: this.#active, publishedUntil: Date.now() + (this.ttlSeconds + 60) * 1000 });
     this.#active = key;
     this.#cache.clear();
-    if (this.#options.dataDir) {
-      await writeFile(join(this.#options.dataDir, 'upstream-signing.jwk.json'), JSON.stringify(key.privateJwk), { mode: 0o600 });
-    }
+    if (this.#options.dataDir) await replaceKeyFile(join(this.#options.dataDir, KEY_FILE), key.privateJwk);
   }
 
   /** A token for one extension on behalf of one principal; reused while it has life left. */

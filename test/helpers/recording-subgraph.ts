@@ -18,7 +18,13 @@ export interface RecordingSubgraph {
 }
 
 /** Lets a fault-injection test answer a request itself (status, raw body, delay) instead of the schema. */
-export type Intercept = (request: RecordedRequest, index: number) => Promise<{ status: number; body: string } | undefined> | { status: number; body: string } | undefined;
+/** A canned answer; with `dripEveryMs`, the body is sent one byte at a time, headers first (a slow body, not a slow start). */
+export interface InterceptedAnswer {
+  status: number;
+  body: string;
+  dripEveryMs?: number;
+}
+export type Intercept = (request: RecordedRequest, index: number) => Promise<InterceptedAnswer | undefined> | InterceptedAnswer | undefined;
 
 export async function startRecordingSubgraph(
   sdl: string,
@@ -36,10 +42,19 @@ export async function startRecordingSubgraph(
       received.push(recorded);
       const intercepted = await options.intercept?.(recorded, received.length - 1);
       if (intercepted) {
-        if (!response.destroyed) {
-          response.writeHead(intercepted.status, { 'content-type': 'application/json' });
+        if (response.destroyed) return;
+        response.writeHead(intercepted.status, { 'content-type': 'application/json' });
+        if (intercepted.dripEveryMs === undefined) {
           response.end(intercepted.body);
+          return;
         }
+        response.flushHeaders();
+        for (const byte of intercepted.body) {
+          if (response.destroyed) return;
+          response.write(byte);
+          await new Promise((resolve) => setTimeout(resolve, intercepted.dripEveryMs));
+        }
+        response.end();
         return;
       }
       const result = await graphql({ schema, source: query, variableValues: variables ?? null, operationName: operationName ?? null });

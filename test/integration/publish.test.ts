@@ -1,10 +1,28 @@
 // Publishing over the admin API: a new version is live for the next request without a
 // restart, in-flight requests survive the swap, and a version that does not compose is
-// refused while the current supergraph keeps serving.
+// refused while the current supergraph keeps serving; and two processes publishing on one
+// registry never lose each other's version.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defineExtension, type RunningExtension } from '../../subgraphs/sdk/index.js';
-import { CROSS_EXTENSION_QUERY, exampleUserToken, exampleManifest, gatewayAuthOf, graphql, http, publish, startGraftWithExamples, tokenFor } from '../helpers/index.js';
+import { loadConfig } from '../../gateway/config/index.js';
+import { SYSTEM_ACTOR } from '../../gateway/publish/index.js';
+import { openSqliteRegistry, registryFileIn, type RegistryStore } from '../../gateway/registry/index.js';
+import { startGraftServer, type GraftServer } from '../../gateway/server/index.js';
+import {
+  CROSS_EXTENSION_QUERY,
+  exampleUserToken,
+  exampleManifest,
+  gatewayAuthOf,
+  graphql,
+  http,
+  publish,
+  startExamples,
+  startGraftWithExamples,
+  tempDir,
+  tokenFor,
+  type RunningExamples,
+} from '../helpers/index.js';
 
 describe('publishing a new version', () => {
   let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
@@ -133,5 +151,93 @@ describe('publishing a new version', () => {
     assert.equal(again.status, 400);
     const query = await graphql(graft.server, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(graft.server) });
     assert.equal(query.body.errors, undefined);
+  });
+});
+
+describe('publishing while another gateway process writes the same registry (GRAFT_WORKERS)', () => {
+  // Two gateways on one data dir, as two workers: "other" publishes in the window between
+  // "racing"'s read of the registry and its store write, exactly where a lost update would happen.
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let racing: GraftServer;
+  let other: GraftServer;
+  let examples: RunningExamples;
+  let admin: string;
+  let beforeWrite: (() => Promise<void>) | undefined;
+
+  /** The store of "racing": runs `beforeWrite` (the other process's publish) before each publish is written. */
+  function interleaved(store: RegistryStore): RegistryStore {
+    return new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === 'publishVersion') {
+          return async (input: Parameters<RegistryStore['publishVersion']>[0]) => {
+            await beforeWrite?.();
+            return target.publishVersion(input);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  async function publishOn(server: GraftServer, name: 'crm' | 'orders' | 'inventory', version = '1.0.0'): Promise<void> {
+    const { manifest, sdl } = await exampleManifest(name, examples[name].url, { version });
+    if (!(await server.registry.store.getExtension(name))) await server.registry.register({ name, owner: String(manifest['owner']) }, SYSTEM_ACTOR);
+    await server.registry.publish({ manifest, sdl }, SYSTEM_ACTOR);
+  }
+
+  const membersOf = (supergraph: { members: Array<{ extension: string; version: string }> } | undefined) =>
+    supergraph?.members.map((m) => `${m.extension}@${m.version}`).sort();
+
+  before(async () => {
+    dir = await tempDir();
+    const config = loadConfig({ NODE_ENV: 'test' }, { port: 0, dataDir: dir.path, logLevel: process.env['GRAFT_LOG_LEVEL'] ?? 'silent' });
+    racing = await startGraftServer({ config, store: interleaved(openSqliteRegistry({ file: registryFileIn(dir.path) })) });
+    other = await startGraftServer({ config });
+    examples = await startExamples(gatewayAuthOf(racing));
+    admin = await tokenFor(racing, 'admin', ['graft:admin']);
+    await publishOn(racing, 'crm');
+  });
+  after(async () => {
+    await racing?.close();
+    await other?.close();
+    await examples?.close();
+    await dir?.remove();
+  });
+
+  test('a publish composed against a graph another process changed meanwhile is composed again and keeps both changes', async () => {
+    beforeWrite = async () => {
+      beforeWrite = undefined; // once
+      await publishOn(other, 'orders');
+    };
+    const published = await publish(racing, admin, await exampleManifest('inventory', examples.inventory.url));
+    assert.equal(published.status, 201, JSON.stringify(published.body));
+    const expected = ['crm@1.0.0', 'inventory@1.0.0', 'orders@1.0.0'];
+    assert.deepEqual(membersOf(published.body['supergraph']), expected, 'the publish kept what the other process stored');
+    assert.deepEqual(membersOf(await racing.registry.store.getActiveSupergraph()), expected);
+    await other.syncRegistry();
+    const [racingHealth, otherHealth] = await Promise.all([http<any>(`${racing.url}/health`), http<any>(`${other.url}/health`)]);
+    assert.equal(racingHealth.body.supergraph.id, published.body['supergraph'].id);
+    assert.equal(otherHealth.body.supergraph.id, published.body['supergraph'].id, 'the other process serves it after its sync');
+    const query = await graphql(other, CROSS_EXTENSION_QUERY, { token: await exampleUserToken(other) });
+    assert.equal(query.body.errors, undefined, JSON.stringify(query.body.errors));
+  });
+
+  test('a publish that conflicts again after composing again is refused with REGISTRY_CONFLICT (409) and stores nothing', async () => {
+    let otherVersion = 0;
+    beforeWrite = () => publishOn(other, 'crm', `1.0.${++otherVersion}`);
+    const attempt = await exampleManifest('inventory', examples.inventory.url, { version: '1.1.0' });
+    const refused = await publish(racing, admin, attempt);
+    beforeWrite = undefined;
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body['code'], 'REGISTRY_CONFLICT');
+    assert.match(refused.body['message'], /send the request again/);
+    assert.equal(otherVersion, 2, 'composed twice: the first attempt and one more');
+    const versions = await http<any>(`${racing.url}/admin/extensions/inventory/versions`, { token: admin });
+    assert.deepEqual(versions.body.versions.map((v: any) => v.version), ['1.0.0'], 'nothing was stored');
+
+    const retried = await publish(racing, admin, attempt);
+    assert.equal(retried.status, 201, JSON.stringify(retried.body));
+    assert.deepEqual(membersOf(retried.body['supergraph']), ['crm@1.0.2', 'inventory@1.1.0', 'orders@1.0.0']);
   });
 });

@@ -78,6 +78,26 @@ describe('a slow extension', () => {
   });
 });
 
+describe('an extension that sends its headers at once and then trickles its body', () => {
+  let fixture: Fixture;
+  before(async () => {
+    // 40 bytes, one every 50 ms: each gap is far below the 300 ms timeout, the whole body
+    // (2 s) far above it. Only a deadline on the whole exchange catches it.
+    const answer = JSON.stringify({ data: { flaky: { id: '1', label: 'slow' } } }).padEnd(40, ' ');
+    fixture = await startFixture((request) => (request.query.includes('flaky') ? { status: 200, body: answer, dripEveryMs: 50 } : undefined), { timeoutMs: 300 });
+  });
+  after(async () => fixture?.close());
+
+  test('times out with EXTENSION_TIMEOUT: the timeout bounds the whole fetch, not each wait between bytes', async () => {
+    const { status, body } = await graphql(fixture.server, '{ healthy flaky { id label } }');
+    assert.equal(status, 200);
+    assert.deepEqual(body.data, { healthy: 'ok', flaky: null });
+    assert.equal(body.errors?.[0]?.extensions?.['code'], 'EXTENSION_TIMEOUT');
+    assert.equal(body.errors?.[0]?.extensions?.['extension'], 'flaky');
+    assertNoInternals(body);
+  });
+});
+
 describe('a failing extension', () => {
   let fixture: Fixture;
   let failing = true;
