@@ -177,7 +177,11 @@ export class ExtensionDataSource implements GraphQLDataSource {
         // answer all start when it resolves, in one turn too.
         setImmediate(() => {
           this.#queues.delete(operation);
-          void this.#flush(fetches);
+          // Never leave a fetch hanging: anything unexpected fails the ones not yet settled
+          // (settling a promise twice is a no-op).
+          this.#flush(fetches).catch((error: unknown) => {
+            for (const fetch of fetches) fetch.reject(error);
+          });
         });
       }
       queue.push({ options, otel: otelContext.active(), resolve, reject });
