@@ -135,8 +135,9 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
  * workers, the benchmarks). A larger young generation: a gateway allocates a great deal of
  * short-lived garbage per request (subgraph JSON, result shaping), and V8's default 16 MiB
  * semi-space promotes much of it to the old generation before it dies. Garbage collection
- * was ~19 % of busy time under the Guild benchmark; 64 MiB measured +10-19 % throughput at
- * the cost of up to ~130 MiB more RSS (README, "Performance"). Other launchers: set
+ * was 17-19 % of busy time under the Guild benchmark (12.8 % with this flag); 64 MiB measured
+ * 1.20x the throughput of 16 MiB on the nested query in an A/B in one run, for ~110 MiB more
+ * peak RSS (README, "Performance"). Other launchers: set
  * NODE_OPTIONS="--max-semi-space-size=64".
  */
 export const GRAFT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];

@@ -532,10 +532,6 @@ function prepareStatements(db: SqliteDatabase) {
   };
 }
 
-/**
- * Opens (creating if needed) the registry file and brings its schema up to date.
- * Throws if the file was written by a newer Graft (see migrations.ts).
- */
 /** The registry file of a data dir (GRAFT_DATA_DIR): the one path every gateway process opens. */
 export function registryFileIn(dataDir: string): string {
   return join(dataDir, 'registry.sqlite');
@@ -544,6 +540,10 @@ export function registryFileIn(dataDir: string): string {
 /** How long a write waits for another connection's write lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * Opens (creating if needed) the registry file and brings its schema up to date.
+ * Throws if the file was written by a newer Graft (see migrations.ts).
+ */
 export function openSqliteRegistry(options: SqliteRegistryOptions): SqliteRegistryStore {
   const inMemory = options.file === ':memory:';
   const file = inMemory ? options.file : resolve(options.file);

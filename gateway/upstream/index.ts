@@ -90,8 +90,6 @@ export interface UpstreamFetchEvent {
   /** undefined on success; the EXTENSION_* code otherwise. */
   errorCode: string | undefined;
   attempts: number;
-  /** Fetches of the query plan this HTTP request carried (more than 1 when batched). */
-  parts: number;
   /** The request's context (GraftContext), to tell which request the fetch served. */
   context?: unknown;
 }
@@ -261,7 +259,7 @@ export class ExtensionDataSource implements GraphQLDataSource {
       throw translated;
     } finally {
       span?.setAttribute('graft.fetch.attempts', attempts);
-      this.#options.onFetch?.({ extension: name, durationMs: performance.now() - started, errorCode, attempts, parts, context: options.context });
+      this.#options.onFetch?.({ extension: name, durationMs: performance.now() - started, errorCode, attempts, context: options.context });
     }
   }
 
