@@ -111,18 +111,13 @@ export function attributeExtensionErrors(
   else for (const extension of needs(operation.selectionSet, root)) record(extension, []);
 
   const errors: GraphQLError[] = [];
-  // The same error object can come several times: a batched request that failed failed every
-  // fetch it carried (gateway/upstream/batching.ts). It is put at its paths once.
-  const placed = new Set<GraphQLError>();
   for (const error of result.errors ?? []) {
-    if (placed.has(error)) continue;
     const extension = error.extensions?.['extension'];
     const paths = typeof extension === 'string' && error.path === undefined && failures.get(extension) === error ? found.get(extension) : undefined;
     if (!paths || paths.length === 0 || (paths.length === 1 && paths[0]!.length === 0)) {
       if (!(typeof extension === 'string' && error.path === undefined && failures.get(extension) !== error)) errors.push(error);
       continue;
     }
-    placed.add(error);
     for (const path of paths) errors.push(new GraphQLError(error.message, { path, extensions: error.extensions }));
   }
   return { ...result, errors };

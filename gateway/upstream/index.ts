@@ -200,8 +200,10 @@ export class ExtensionDataSource implements GraphQLDataSource {
       const request = { ...first.options.request, query: merged.query, variables: merged.variables, operationName: merged.operationName };
       response = await otelContext.with(first.otel, () => this.#send({ ...first.options, request }, queue.length));
     } catch (error) {
-      // The extension failed (timeout, breaker, ...): every part failed with it.
-      for (const fetch of queue) fetch.reject(error);
+      // The extension failed (timeout, breaker, ...): every part failed with it, each with an
+      // error of its own, as each fetch would have without batching (the engine puts one
+      // extension's failure at its paths once, whatever the number of failed fetches).
+      queue.forEach((fetch, index) => fetch.reject(index === 0 || !(error instanceof GraphQLError) ? error : new GraphQLError(error.message, { extensions: error.extensions })));
       return;
     }
     const parts = merged.split(response);
