@@ -8,10 +8,10 @@
 // Runs the compiled dist/ as users do: build it first if the sources changed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateDevIssuer, signDevToken } from '../gateway/auth/index.js';
+import { freeConsecutivePorts } from '../test/helpers/index.js';
 import { cliRun } from './check-scaling.js';
 import { REPO_ROOT, machineFacts, median, table, writeResult } from './lib/index.js';
 
@@ -19,28 +19,13 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const TOUR_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';
 const GOALS_MS = { start: 3000, token: 1000, check: 3000 } as const;
 
-/** `count` consecutive free loopback ports (the examples take EXAMPLES_PORT_BASE + 0..3). */
-async function freePorts(count: number): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const checks = await Promise.all(Array.from({ length: count }, (_, i) => free(base + i)));
-    if (checks.every(Boolean)) return base;
-  }
-}
-
 /** One `npm start` on a fresh data dir: ms until the tour query answers with data and no error. */
 async function startToFirstTourAnswer(): Promise<number> {
   const dataDir = await mkdtemp(join(tmpdir(), 'graft-startup-bench-'));
   // The dev issuer's key, created before the start (the start loads it): the bench can sign
   // the query's token up front and ask from the first millisecond on.
   const token = await signDevToken(await loadOrCreateDevIssuer(dataDir), { subject: 'alice', scopes: ['crm:read', 'orders:read', 'inventory:read'], ttlSeconds: 600 });
-  const base = await freePorts(5);
+  const base = await freeConsecutivePorts(5);
   const started = performance.now();
   const child = spawn('npm', ['start', '--silent'], {
     cwd: REPO_ROOT,

@@ -8,7 +8,7 @@ import { loadGraftConfig, type GraftConfig } from '../config/index.js';
 import { createGraftLogger } from '../telemetry/index.js';
 import { signDevToken, type DevIssuer } from '../auth/index.js';
 import { startGraftServer, type GraftServer } from '../server/index.js';
-import { bootstrapExamples } from './bootstrap.js';
+import { BOOTSTRAP_WORK, bootstrapExamples } from './bootstrap.js';
 import {
   DIRECTIVE_EXAMPLE_NAMES,
   EXAMPLE_DEFAULT_PORTS,
@@ -77,9 +77,10 @@ function listenUrlOf(config: GraftConfig): string {
 }
 
 export async function runStart(options: StartOptions): Promise<void> {
-  // The repository's persisted frontend operations are registered at start unless
-  // GRAFT_OPERATIONS_DIR says otherwise (set it empty for none).
-  const operationsDir = process.env['GRAFT_OPERATIONS_DIR'] ?? join(REPO_ROOT, 'schema', 'operations');
+  // The examples' persisted frontend operations (schema/operations, queries of the example
+  // graph) are registered with the examples, unless GRAFT_OPERATIONS_DIR says otherwise
+  // (set it empty for none); --no-examples registers neither, unless that variable is set.
+  const operationsDir = process.env['GRAFT_OPERATIONS_DIR'] ?? (options.examples ? join(REPO_ROOT, 'schema', 'operations') : '');
   const config = await loadGraftConfig({ ...process.env, GRAFT_OPERATIONS_DIR: operationsDir });
   if (config.workers > 1) {
     const { runStartCluster } = await import('./start-cluster.js');
@@ -97,7 +98,7 @@ export async function runStart(options: StartOptions): Promise<void> {
   early?.catch(() => undefined); // awaited below; this only keeps a failure meanwhile from counting as unhandled
   let server: GraftServer;
   try {
-    server = await startGraftServer({ config, logger });
+    server = await startGraftServer({ config, logger, startupWork: options.examples ? [BOOTSTRAP_WORK] : [] });
   } catch (error) {
     if (early) await stopExamples(await early.catch(() => []));
     throw error;
