@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -114,6 +115,11 @@ export async function alternate<T extends string>(
     for (const contender of order) results[contender].push(await run(contender, round));
   }
   return results;
+}
+
+/** Where a figure was measured: the header of every bench result. */
+export function machineFacts(loadBefore: number): { date: string; node: string; cpus: number; cpuModel: string; loadAverage: { before: number; after: number } } {
+  return { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverage: { before: loadBefore, after: loadavg()[0]! } };
 }
 
 export async function writeResult(name: string, data: unknown): Promise<string> {

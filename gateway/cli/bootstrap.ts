@@ -12,9 +12,22 @@ export type ExampleToPublish = Pick<RunningExample, 'name' | 'url' | 'manifestPa
 
 /** The leader task's name in multi-process mode. */
 export const BOOTSTRAP_TASK = 'bootstrap-examples';
+/**
+ * The start-up work /readiness waits for in single-process mode while the examples are
+ * registered (gateway/readiness). Workers (GRAFT_WORKERS) are ready once they serve a
+ * supergraph: a worker restarted later could not tell that the bootstrap is long done.
+ */
+export const BOOTSTRAP_WORK = 'the example extensions to be registered';
+
 
 /** Registers and publishes the examples that the registry does not know yet; returns "name@version" of each published. */
-export async function bootstrapExamples(server: Pick<GraftServer, 'registry'>, examples: readonly ExampleToPublish[]): Promise<string[]> {
+export async function bootstrapExamples(server: Pick<GraftServer, 'registry' | 'readiness'>, examples: readonly ExampleToPublish[]): Promise<string[]> {
+  const published = await publishExamples(server, examples);
+  server.readiness.done(BOOTSTRAP_WORK);
+  return published;
+}
+
+async function publishExamples(server: Pick<GraftServer, 'registry'>, examples: readonly ExampleToPublish[]): Promise<string[]> {
   const published: string[] = [];
   const loaded = await Promise.all(examples.map(async (example) => ({ example, ...(await loadManifestFile(example.manifestPath)) })));
   // Extensions that implement resolver directives first: the others' SDL may use them.

@@ -33,6 +33,7 @@ import { HealthMonitor, fetchServiceSdlOver, type ExtensionHealth } from '../hea
 import { DirectiveRuntime, type BreakerOptions, type SandboxLimits } from '../directives/index.js';
 import { GatewayTelemetry, createGraftLogger, startTracingFrom, type RequestTelemetry } from '../telemetry/index.js';
 import { OperationRegistry, safelistPlugin } from '../operations/index.js';
+import { Readiness, readinessRoute } from '../readiness/index.js';
 
 /** What every resolver-side hook sees about the request. */
 export interface GraftContext {
@@ -60,6 +61,8 @@ export interface GraftServer {
   readonly directives: DirectiveRuntime;
   /** This process's part in multi-process mode; undefined when it is the only process. */
   readonly role: ServerRole | undefined;
+  /** GET /readiness: a supergraph served and `startupWork` done (gateway/readiness). */
+  readonly readiness: Readiness;
   /**
    * Re-reads the registry if another process changed it (RegistryService.syncIfChanged):
    * what the registry poll runs, and what a worker runs when told of a change. Never
@@ -105,6 +108,8 @@ export interface StartGraftServerOptions {
   onRegistryChange?: (write: RegistryWrite) => void;
   /** The leader's health statuses after each round of checks, for the other workers' HealthMonitor.adopt. */
   onHealthRound?: (statuses: ExtensionHealth[]) => void;
+  /** Start-up work done after the server listens (e.g. the example bootstrap): /readiness answers 503 until readiness.done(name) for each. */
+  startupWork?: string[];
 }
 
 async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
@@ -437,6 +442,10 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     reply.header('cache-control', 'public, max-age=60').send(upstreamTokens.jwks()),
   );
 
+  // Registering GRAFT_OPERATIONS_DIR is done above, before the server listens.
+  const readiness = new Readiness({ serving: () => apollo !== undefined && gateway.current !== undefined, pending: options.startupWork ?? [] });
+  await app.register(readinessRoute, { readiness, ...(role ? { worker: role.worker } : {}) });
+
   app.get('/health', { schema: { hide: true } }, async () => {
     const current = gateway.current;
     return {
@@ -474,6 +483,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     telemetry,
     directives,
     role,
+    readiness,
     syncRegistry,
     async close() {
       if (closed) return;

@@ -11,14 +11,15 @@
 // with real installs of the same versions. Code imports 'graft/subgraphs/sdk/index.js'.
 import { lstat, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { validateManifest } from '../manifest/index.js';
 import { generateTypes } from './typegen.js';
 
 const TEMPLATES = fileURLToPath(new URL('./templates/', import.meta.url));
-export const GRAFT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The checkout (package.json, node_modules, the sources): two folders up, or three from dist/ in a compiled start. */
+export const GRAFT_ROOT = ((codeRoot) => (basename(codeRoot) === 'dist' ? dirname(codeRoot) : codeRoot))(fileURLToPath(new URL('../../', import.meta.url)));
 /** What extension code imports (through the `graft` dependency). */
 export const SDK_IMPORT = 'graft/subgraphs/sdk/index.js';
 

@@ -26,5 +26,5 @@ export { LoaderRegistry, type BatchLoadFunction, type LoaderOptions } from './lo
 export type { ExtensionStats } from './stats.js';
 export { MAX_REQUEST_BODY_BYTES } from './errors.js';
 export { GRAPHQL_PATH, HEALTH_PATH } from './http.js';
-export { runExtensionProcess, type ProcessOptions, type ReadyEvent } from './process.js';
+export { runExtensionProcess, runExtensionsProcess, type HostedExtension, type ProcessOptions, type ReadyEvent } from './process.js';
 export { DEFAULT_MAX_PAGE_SIZE, takeFirst } from './paging.js';
