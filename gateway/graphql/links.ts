@@ -72,7 +72,8 @@ const DEDICATED_SPEC: Partial<Record<FederationDirective, string>> = {
 
 export const FEDERATION_SPEC_IDENTITY = 'https://specs.apollo.dev/federation';
 
-const VERSIONED_URL = /^(.*\/([^/]+))\/v\d+\.\d+\/?$/;
+/** `<identity>/v<major>[.<minor>]`; the identity's last segment is the spec's name. */
+const VERSIONED_URL = /^(.*\/([^/]+))\/v\d+(?:\.\d+)?\/?$/;
 
 type SchemaNodes = ReadonlyArray<{ readonly directives?: readonly ConstDirectiveNode[] | undefined } | null | undefined>;
 
