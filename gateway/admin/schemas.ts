@@ -212,6 +212,26 @@ const errors = {
 
 const security = [{ bearer: [] }];
 
+const keyRecord = {
+  type: 'object',
+  required: ['id', 'prefix', 'extension', 'scopes', 'createdAt'],
+  properties: {
+    id: { type: 'string' },
+    prefix: { type: 'string', description: 'The first characters of the key, to recognise it (graft_<id>)' },
+    extension: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string', enum: ['check', 'publish'] } },
+    description: { type: 'string' },
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time', nullable: true },
+    lastUsedAt: { type: 'string', format: 'date-time', nullable: true },
+    revokedAt: { type: 'string', format: 'date-time', nullable: true },
+    revokedBy: { type: 'string', nullable: true },
+  },
+} as const;
+
+const keyList = { type: 'object', properties: { keys: { type: 'array', items: keyRecord } } } as const;
+
 export const adminSchemas = {
   listExtensions: {
     summary: 'List extensions (all for graft:admin; your own for graft:publish:<name>)',
@@ -386,7 +406,7 @@ export const adminSchemas = {
     response: { 200: changelog, ...errors },
   },
   listOperations: {
-    summary: 'Registered operations: the usage frontends depend on (needs graft:admin)',
+    summary: 'Registered operations: the usage frontends depend on (needs graft:admin, graft:publish:<name> or an extension key with scope check)',
     tags: ['operations'],
     security,
     response: { 200: { type: 'object', properties: { operations: { type: 'array', items: registeredOperation } } }, ...errors },
@@ -498,7 +518,7 @@ export const adminSchemas = {
     response: { 200: extensionRecord, ...errors },
   },
   getSupergraph: {
-    summary: 'The active supergraph (needs graft:admin)',
+    summary: 'The active supergraph (needs graft:admin, graft:publish:<name> or an extension key with scope check: graft check --registry reads it)',
     tags: ['supergraph'],
     security,
     response: {
@@ -549,5 +569,48 @@ export const adminSchemas = {
       },
       ...errors,
     },
+  },
+  createKey: {
+    summary: 'Issue an extension key for CI (needs graft:admin); the secret is in this answer only',
+    tags: ['keys'],
+    security,
+    params: nameParam,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['scopes'],
+      properties: {
+        scopes: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'string', enum: ['check', 'publish'] } },
+        expiresInDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        description: { type: 'string', maxLength: 500 },
+      },
+    },
+    response: {
+      201: {
+        type: 'object',
+        properties: { key: keyRecord, secret: { type: 'string', description: 'The key: shown once, stored only as a hash' } },
+      },
+      ...errors,
+    },
+  },
+  listKeys: {
+    summary: "An extension's keys, never their secrets (needs graft:admin)",
+    tags: ['keys'],
+    security,
+    params: nameParam,
+    response: { 200: keyList, ...errors },
+  },
+  listAllKeys: {
+    summary: 'Every extension key, never their secrets (needs graft:admin)',
+    tags: ['keys'],
+    security,
+    response: { 200: keyList, ...errors },
+  },
+  revokeKey: {
+    summary: 'Revoke an extension key for good (needs graft:admin)',
+    tags: ['keys'],
+    security,
+    params: { type: 'object', required: ['name', 'id'], properties: { name: nameParam.properties.name, id: { type: 'string', pattern: '^[0-9a-f]{16}$' } } },
+    response: { 200: keyRecord, ...errors },
   },
 };

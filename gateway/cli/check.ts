@@ -127,7 +127,7 @@ export async function runCheckCommand(options: CheckCommandOptions): Promise<voi
   let baseApiSdl: string | undefined;
   const operations: OperationDocument[] = [];
   if (options.registry !== undefined) {
-    if (!options.token) throw new CliError('--registry needs --token <jwt> (or GRAFT_TOKEN) with graft:admin.', ExitCode.USAGE);
+    if (!options.token) throw new CliError('--registry needs --token (or GRAFT_TOKEN): an extension key with scope check, or a JWT with graft:publish:<name> or graft:admin.', ExitCode.USAGE);
     const client = new AdminClient(options.registry, options.token);
     ({ base, apiSdl: baseApiSdl } = await loadBaseFromRegistry(client));
     operations.push(...(await loadRegisteredOperations(client)));
@@ -158,7 +158,7 @@ export function registerCheckCommand(program: Command): Command {
     .option('--delete <name>', 'a subgraph the change removes (repeatable)', collect, [])
     .option('--operations <dir>', 'client operations (*.graphql, searched recursively) to check against the change')
     .option('--registry <url>', 'take the current graph and registered operations from a running gateway instead of --base')
-    .addOption(new Option('--token <jwt>', 'JWT with graft:admin, for --registry').env('GRAFT_TOKEN'))
+    .addOption(new Option('--token <token>', 'for --registry: an extension key with scope check, or a JWT with graft:publish:<name> or graft:admin').env('GRAFT_TOKEN'))
     .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('text'))
     .addOption(new Option('--fail-on <level>', 'lowest verdict that exits 1').choices(['breaking', 'dangerous']).default('breaking'))
     .action((options: CheckCommandOptions) => runCheckCommand(options));

@@ -64,6 +64,8 @@ export interface GraftConfig {
   health: { intervalMs: number; timeoutMs: number };
   /** Publishes per minute per caller on the admin API. */
   publishRateLimitPerMinute: number;
+  /** Admin requests per minute one extension key may make (GRAFT_KEY_RATE_LIMIT). */
+  keyRateLimitPerMinute: number;
   /** Observability: traces, /metrics, request logs (README, "Operating Graft"). */
   telemetry: TelemetryConfig;
   /** Schema-versioning rules of the publish pipeline. */
@@ -203,6 +205,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       timeoutMs: integer(env, 'GRAFT_HEALTH_TIMEOUT_MS', 2_000, 100, 60_000),
     },
     publishRateLimitPerMinute: integer(env, 'GRAFT_PUBLISH_RATE_LIMIT', 30, 1, 100_000),
+    // graft check --registry makes a few reads per active extension: 120 leaves room for a
+    // large graph, and still caps a leaked key.
+    keyRateLimitPerMinute: integer(env, 'GRAFT_KEY_RATE_LIMIT', 120, 1, 100_000),
     telemetry: {
       traces: tracesFromEnv(env),
       acceptClientTraceparent: flag(env, 'GRAFT_TRACE_ACCEPT_CLIENT'),

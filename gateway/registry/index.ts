@@ -1,10 +1,13 @@
 // The registry folder's one door (DESIGN.md): other folders import from here only.
 export type {
   AuditEvent,
+  ExtensionKeyRecord,
+  ExtensionKeyScope,
   ExtensionRecord,
   ExtensionStatus,
   ExtensionVersionRecord,
   NewExtension,
+  NewExtensionKey,
   NewOperation,
   NewRelease,
   NewReleaseMember,

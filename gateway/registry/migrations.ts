@@ -197,6 +197,41 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    // 6 is reserved for the PostgreSQL work (shared upstream signing keys).
+    version: 7,
+    name: 'control plane: extension keys',
+    up: `
+      -- Credentials for one extension's CI (graft keys create). Only the sha256 of a key is
+      -- kept: keys are 256-bit random values, so a fast hash is as good as a slow one and a
+      -- stolen registry file holds no usable key.
+      CREATE TABLE extension_keys (
+        id           TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+        prefix       TEXT NOT NULL,
+        hash         TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+        extension    TEXT NOT NULL REFERENCES extensions (name),
+        scopes       TEXT NOT NULL CHECK (json_valid(scopes)),
+        description  TEXT NOT NULL DEFAULT '',
+        created_by   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT,
+        last_used_at TEXT,
+        revoked_at   TEXT,
+        revoked_by   TEXT
+      );
+      CREATE INDEX extension_keys_by_extension ON extension_keys (extension, created_at);
+      -- A revoked key stays revoked: nothing may bring it back.
+      CREATE TRIGGER extension_keys_stay_revoked BEFORE UPDATE OF revoked_at ON extension_keys
+      WHEN OLD.revoked_at IS NOT NULL
+      BEGIN
+        SELECT RAISE(ABORT, 'a revoked key stays revoked: create a new key instead');
+      END;
+      CREATE TRIGGER extension_keys_fixed BEFORE UPDATE OF id, prefix, hash, extension, scopes, created_by, created_at, expires_at ON extension_keys
+      BEGIN
+        SELECT RAISE(ABORT, 'a key cannot be changed: revoke it and create a new one');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -15,7 +15,9 @@ export type RegistryWrite =
   | 'setTenants'
   | 'saveSupergraph'
   | 'saveOperation'
-  | 'deleteOperation';
+  | 'deleteOperation'
+  | 'createExtensionKey'
+  | 'revokeExtensionKey';
 
 /**
  * `onWrite` runs after a write committed (never for a refused one, nor for a write that
@@ -48,6 +50,12 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     getOperation: (name) => store.getOperation(name),
     saveOperation: (input, actor) => after('saveOperation', store.saveOperation(input, actor), (result) => result.changed),
     deleteOperation: (name, actor) => after('deleteOperation', store.deleteOperation(name, actor), (removed) => removed !== undefined),
+    createExtensionKey: (input, actor) => after('createExtensionKey', store.createExtensionKey(input, actor)),
+    listExtensionKeys: (options) => store.listExtensionKeys(options),
+    findExtensionKey: (id) => store.findExtensionKey(id),
+    revokeExtensionKey: (id, actor) => after('revokeExtensionKey', store.revokeExtensionKey(id, actor)),
+    // Not a registry change other processes need to learn about.
+    touchExtensionKey: (id, at) => store.touchExtensionKey(id, at),
     close: () => store.close(),
   };
 }

@@ -11,10 +11,13 @@ import type { ExtensionManifest } from '../manifest/index.js';
 import { applyMigrations } from './migrations.js';
 import type {
   AuditEvent,
+  ExtensionKeyRecord,
+  ExtensionKeyScope,
   ExtensionRecord,
   ExtensionStatus,
   ExtensionVersionRecord,
   NewExtension,
+  NewExtensionKey,
   NewOperation,
   NewRelease,
   NewReleaseMember,
@@ -86,6 +89,20 @@ interface ReleaseMemberRow {
   version: string | null;
   change: 'publish' | 'retire';
 }
+interface ExtensionKeyRow {
+  id: string;
+  prefix: string;
+  hash: string;
+  extension: string;
+  scopes: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
 interface AuditRow {
   id: number;
   at: string;
@@ -149,6 +166,26 @@ function toSupergraph(row: SupergraphRow): SupergraphRecord {
     members: JSON.parse(row.members) as Members,
     createdAt: row.created_at,
   };
+}
+
+function toExtensionKey(row: ExtensionKeyRow): ExtensionKeyRecord {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    extension: row.extension,
+    scopes: JSON.parse(row.scopes) as ExtensionKeyScope[],
+    description: row.description,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at ?? undefined,
+    lastUsedAt: row.last_used_at ?? undefined,
+    revokedAt: row.revoked_at ?? undefined,
+    revokedBy: row.revoked_by ?? undefined,
+  };
+}
+
+function keyNotFound(id: string): GraftError {
+  return new GraftError(GraftErrorCode.NOT_FOUND, `There is no extension key "${id}": graft keys list shows the ids.`, { details: { key: id } });
 }
 
 function toAudit(row: AuditRow): AuditEvent {
@@ -542,6 +579,58 @@ export class SqliteRegistryStore implements RegistryStore {
     return remove.immediate();
   }
 
+  async createExtensionKey(input: NewExtensionKey, actor: string): Promise<ExtensionKeyRecord> {
+    const create = this.db.transaction((): ExtensionKeyRow => {
+      if (this.sql.getExtension.get(input.extension) === undefined) throw notFound(input.extension);
+      const at = now();
+      const row: ExtensionKeyRow = {
+        id: input.id,
+        prefix: input.prefix,
+        hash: input.hash,
+        extension: input.extension,
+        scopes: JSON.stringify(input.scopes),
+        description: input.description,
+        created_by: actor,
+        created_at: at,
+        expires_at: input.expiresAt ?? null,
+        last_used_at: null,
+        revoked_at: null,
+        revoked_by: null,
+      };
+      this.sql.insertExtensionKey.run(row);
+      this.audit(at, actor, 'key-create', input.extension, { key: input.id, prefix: input.prefix, scopes: input.scopes, ...(input.expiresAt ? { expiresAt: input.expiresAt } : {}) });
+      return row;
+    });
+    return toExtensionKey(create.immediate());
+  }
+
+  async listExtensionKeys(options: { extension?: string } = {}): Promise<ExtensionKeyRecord[]> {
+    const rows = options.extension === undefined ? this.sql.listExtensionKeys.all() : this.sql.listExtensionKeysFor.all(options.extension);
+    return (rows as ExtensionKeyRow[]).map(toExtensionKey);
+  }
+
+  async findExtensionKey(id: string): Promise<(ExtensionKeyRecord & { hash: string }) | undefined> {
+    const row = this.sql.getExtensionKey.get(id) as ExtensionKeyRow | undefined;
+    return row === undefined ? undefined : { ...toExtensionKey(row), hash: row.hash };
+  }
+
+  async revokeExtensionKey(id: string, actor: string): Promise<ExtensionKeyRecord> {
+    const revoke = this.db.transaction((): ExtensionKeyRow => {
+      const before = this.sql.getExtensionKey.get(id) as ExtensionKeyRow | undefined;
+      if (before === undefined) throw keyNotFound(id);
+      if (before.revoked_at !== null) return before;
+      const at = now();
+      this.sql.revokeExtensionKey.run({ id, at, actor });
+      this.audit(at, actor, 'key-revoke', before.extension, { key: id, prefix: before.prefix });
+      return { ...before, revoked_at: at, revoked_by: actor };
+    });
+    return toExtensionKey(revoke.immediate());
+  }
+
+  async touchExtensionKey(id: string, at: string): Promise<void> {
+    this.sql.touchExtensionKey.run({ id, at });
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -672,6 +761,15 @@ function prepareStatements(db: SqliteDatabase) {
          client = excluded.client, registered_by = excluded.registered_by, updated_at = excluded.updated_at`,
     ),
     deleteOperation: prepare('DELETE FROM registered_operations WHERE name = ?'),
+    insertExtensionKey: prepare(
+      `INSERT INTO extension_keys (id, prefix, hash, extension, scopes, description, created_by, created_at, expires_at, last_used_at, revoked_at, revoked_by)
+       VALUES (@id, @prefix, @hash, @extension, @scopes, @description, @created_by, @created_at, @expires_at, @last_used_at, @revoked_at, @revoked_by)`,
+    ),
+    getExtensionKey: prepare('SELECT * FROM extension_keys WHERE id = ?'),
+    listExtensionKeys: prepare('SELECT * FROM extension_keys ORDER BY created_at, id'),
+    listExtensionKeysFor: prepare('SELECT * FROM extension_keys WHERE extension = ? ORDER BY created_at, id'),
+    revokeExtensionKey: prepare('UPDATE extension_keys SET revoked_at = @at, revoked_by = @actor WHERE id = @id AND revoked_at IS NULL'),
+    touchExtensionKey: prepare('UPDATE extension_keys SET last_used_at = @at WHERE id = @id'),
   };
 }
 

@@ -167,6 +167,42 @@ export interface NewOperation {
   client?: string | undefined;
 }
 
+/** What an extension key may do (graft keys create --scope): both only on its own extension. */
+export type ExtensionKeyScope = 'check' | 'publish';
+
+/**
+ * A credential for one extension's CI (graft keys create). The secret itself is never
+ * stored: only its sha256, which the store hands out to the key check alone
+ * (findExtensionKey), never in listings.
+ */
+export interface ExtensionKeyRecord {
+  /** Public identifier (16 hex digits), also embedded in the key: graft_<id>_<secret>. */
+  id: string;
+  /** The key's first characters ("graft_<id>"), to recognise it in a list or a log. */
+  prefix: string;
+  extension: string;
+  scopes: ExtensionKeyScope[];
+  description: string;
+  createdBy: string;
+  createdAt: string; // ISO 8601
+  /** undefined: never expires. */
+  expiresAt: string | undefined;
+  lastUsedAt: string | undefined;
+  revokedAt: string | undefined;
+  revokedBy: string | undefined;
+}
+
+export interface NewExtensionKey {
+  id: string;
+  prefix: string;
+  /** sha256 (hex) of the whole key. */
+  hash: string;
+  extension: string;
+  scopes: ExtensionKeyScope[];
+  description: string;
+  expiresAt?: string;
+}
+
 export interface RegistryStore {
   /** Registers a new extension (no version yet). Throws GraftError EXTENSION_NAME_TAKEN. */
   createExtension(input: NewExtension, actor: string): Promise<ExtensionRecord>;
@@ -237,6 +273,23 @@ export interface RegistryStore {
   saveOperation(input: NewOperation, actor: string): Promise<{ operation: RegisteredOperationRecord; created: boolean; changed: boolean }>;
   /** Removes a registered operation and records an audit event; undefined when there was none. */
   deleteOperation(name: string, actor: string): Promise<RegisteredOperationRecord | undefined>;
+
+  /**
+   * Stores a new extension key (hash only) and records an audit event 'key-create'.
+   * Throws EXTENSION_NOT_FOUND when the extension is not registered.
+   */
+  createExtensionKey(input: NewExtensionKey, actor: string): Promise<ExtensionKeyRecord>;
+  /** Keys, oldest first; with `extension`, that extension's only. Never the hash. */
+  listExtensionKeys(options?: { extension?: string }): Promise<ExtensionKeyRecord[]>;
+  /** The key with its stored hash, for the key check only; undefined when there is none. */
+  findExtensionKey(id: string): Promise<(ExtensionKeyRecord & { hash: string }) | undefined>;
+  /**
+   * Revokes a key for good and records an audit event 'key-revoke'. Revoking a revoked key
+   * changes nothing and returns it as it is. Throws NOT_FOUND for an unknown id.
+   */
+  revokeExtensionKey(id: string, actor: string): Promise<ExtensionKeyRecord>;
+  /** Notes that the key was just used (last use in `graft keys list`); no audit event, not a change. */
+  touchExtensionKey(id: string, at: string): Promise<void>;
 
   close(): Promise<void>;
 }

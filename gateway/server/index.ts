@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { adminApi } from '../admin/index.js';
+import { ExtensionKeys } from '../keys/index.js';
 import { ADMIN_UI_PREFIX, adminUi } from '../admin-ui/index.js';
 import {
   ANONYMOUS,
@@ -459,6 +460,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     prefix: '/admin',
     registry,
     verifier,
+    keys: new ExtensionKeys(store),
+    keyRateLimitPerMinute: config.keyRateLimitPerMinute,
     health,
     publishRateLimitPerMinute: config.publishRateLimitPerMinute,
     currentSupergraph: () => gateway.current,
