@@ -318,7 +318,8 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     if (!stored) throw new GraftError(GraftErrorCode.NO_SUPERGRAPH, 'No extension has been published yet: publish one with graft publish.');
     const serving = options.currentSupergraph();
     // The @policy names let `graft check --registry` judge UNKNOWN_POLICY as publish does.
-    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies };
+    // ... and the lint policy lets it apply the gateway's schema style as publish does.
+    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies, lint: registry.lintConfig };
   });
 
   app.get<{ Params: { name: string } }>('/extensions/:name/changelog', { schema: adminSchemas.getChangelog }, async (request) => {

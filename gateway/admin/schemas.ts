@@ -533,6 +533,7 @@ export const adminSchemas = {
           apiSdl: { type: 'string' },
           serving: { type: 'boolean' },
           knownPolicies: { type: 'array', items: { type: 'string' }, description: 'The @policy names the gateway config registers (what UNKNOWN_POLICY is judged against)' },
+          lint: { type: 'object', additionalProperties: true, description: "The gateway's schema lint policy ({ rules }), which publish applies (LINT_FAILED)" },
         },
       },
       ...errors,

@@ -7,6 +7,7 @@ import type { AuthorizationMode, PolicyFunction } from '../policy/index.js';
 import { DEFAULT_RESILIENCE, type ResilienceOptions } from '../upstream/index.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../limits/index.js';
 import { networkPolicyFromEnv, type NetworkPolicy } from '../netpolicy/index.js';
+import { validateLintConfig, type LintConfig } from '../lint/index.js';
 
 export type GraftMode = 'development' | 'production';
 
@@ -68,6 +69,11 @@ export interface GraftConfig {
   keyRateLimitPerMinute: number;
   /** Observability: traces, /metrics, request logs (README, "Operating Graft"). */
   telemetry: TelemetryConfig;
+  /**
+   * The schema lint policy of the publish pipeline (set in GRAFT_CONFIG: `lint: { rules:
+   * { 'naming-convention': 'error', ... } }`); every rule off by default.
+   */
+  lint: LintConfig;
   /** Schema-versioning rules of the publish pipeline. */
   versioning: {
     /** How long a field or enum value must have been @deprecated before a version may remove it (GRAFT_DEPRECATION_DAYS). */
@@ -215,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       metricsToken: env['GRAFT_METRICS_TOKEN'] || undefined,
     },
     versioning: { deprecationDays: integer(env, 'GRAFT_DEPRECATION_DAYS', 14, 0, 3650) },
+    lint: { rules: {} },
     workers: workersFrom(env),
     registrySyncMs: integer(env, 'GRAFT_REGISTRY_SYNC_MS', 0, 0, 3_600_000),
     operations: {
@@ -242,12 +249,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     versioning: { ...config.versioning, ...overrides.versioning },
     operations: { ...config.operations, ...overrides.operations },
     telemetry: { ...config.telemetry, ...overrides.telemetry },
+    lint: lintOf(overrides.lint),
   } as GraftConfig;
   // The poll's default follows the number of workers, wherever that came from.
   const syncUnset = env['GRAFT_REGISTRY_SYNC_MS'] === undefined || env['GRAFT_REGISTRY_SYNC_MS'] === '';
   if (overrides.registrySyncMs === undefined && syncUnset) merged.registrySyncMs = merged.workers > 1 ? DEFAULT_REGISTRY_SYNC_MS : 0;
   validate(merged);
   return merged;
+}
+
+/** An invalid lint policy stops the start: a rule silently ignored is a rule not applied. */
+function lintOf(value: unknown): LintConfig {
+  try {
+    return validateLintConfig(value);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -333,6 +350,7 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
     versioning: { ...defined(fromFile.versioning), ...defined(overrides.versioning) },
     operations: { ...defined(fromFile.operations), ...defined(overrides.operations) },
     telemetry: { ...defined(fromFile.telemetry), ...defined(overrides.telemetry) },
+    ...(overrides.lint ?? fromFile.lint ? { lint: (overrides.lint ?? fromFile.lint) as LintConfig } : {}),
   });
 }
 

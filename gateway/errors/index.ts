@@ -25,6 +25,8 @@ export enum GraftErrorCode {
   PUBLISH_REJECTED = 'PUBLISH_REJECTED',
   NO_SUPERGRAPH = 'NO_SUPERGRAPH',
   DEPRECATION_REQUIRED = 'DEPRECATION_REQUIRED',
+  /** The schema lint policy (gateway config `lint`) found an error-level problem. */
+  LINT_FAILED = 'LINT_FAILED',
   /** Another gateway process changed the registry while this change was being prepared (multi-process mode). */
   REGISTRY_CONFLICT = 'REGISTRY_CONFLICT',
 
@@ -88,6 +90,7 @@ export const httpStatusOf: Record<GraftErrorCode, number> = {
   PUBLISH_REJECTED: 422,
   NO_SUPERGRAPH: 503,
   DEPRECATION_REQUIRED: 422,
+  LINT_FAILED: 422,
   REGISTRY_CONFLICT: 409,
   OPERATION_INVALID: 400,
   OPERATION_NOT_FOUND: 404,

@@ -10,13 +10,15 @@
 //
 // Steps, in the order their refusals take precedence (the order publish refused in before
 // releases): manifest → grants → network → version order → composition → schema check
-// (diff and usage) → versioning (semver) → registered operations → deprecation → directives.
+// (diff and usage) → versioning (semver) → registered operations → deprecation → directives
+// → lint (the operator's schema lint policy: style, descriptions, list sizes, sensitive fields).
 import semver from 'semver';
 import { buildSchema } from 'graphql';
 import { checkOperations, parseOperations, runSchemaCheck, verdictOf, type OperationDocument, type ParsedOperation, type SchemaChange, type SchemaCheckReport } from '../checks/index.js';
 import { composeSubgraphs, parseSubgraphSdl, type ComposedSupergraph, type CompositionProblem, type SubgraphInput } from '../composition/index.js';
 import { modulesOfVersion, type DirectiveDeclaration, type DirectiveModule, type DirectivePublishCheck, type DirectivePublishInput } from '../directives/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { lintEnabled, lintSubgraph, type LintConfig } from '../lint/index.js';
 import type { ExtensionManifest } from '../manifest/index.js';
 import { authorizationUsageOf } from '../policy/index.js';
 import {
@@ -34,10 +36,10 @@ import {
   type VersionReport,
 } from './versioning.js';
 
-export type StepName = 'manifest' | 'grants' | 'network' | 'version-order' | 'composition' | 'schema-check' | 'versioning' | 'usage' | 'deprecation' | 'directives';
+export type StepName = 'manifest' | 'grants' | 'network' | 'version-order' | 'composition' | 'schema-check' | 'versioning' | 'usage' | 'deprecation' | 'directives' | 'lint';
 
 /** Every step, in order: what `graft check` reports on and what publish runs. */
-export const PIPELINE_STEPS: readonly StepName[] = ['manifest', 'grants', 'network', 'version-order', 'composition', 'schema-check', 'versioning', 'usage', 'deprecation', 'directives'];
+export const PIPELINE_STEPS: readonly StepName[] = ['manifest', 'grants', 'network', 'version-order', 'composition', 'schema-check', 'versioning', 'usage', 'deprecation', 'directives', 'lint'];
 
 /** One thing a step found. `error` refuses the publish; `warning` does not. */
 export interface Finding {
@@ -117,6 +119,8 @@ export interface PipelineInput {
   /** undefined: directives are not checked (publish stores them unchecked; graft check says so). */
   directives?: DirectiveChecker;
   deprecationDays: number;
+  /** The gateway's schema lint policy (config `lint`); undefined: not known here (reported as not checked). */
+  lint?: LintConfig;
   now: Date;
   /** An admin's override of the deprecation and registered-operation rules. */
   force?: { reason: string; by: string };
@@ -552,6 +556,32 @@ const directivesStep: Step = async (state) => {
   result.directives.served = served;
 };
 
+/**
+ * The operator's schema lint policy (gateway/lint) on each member's SDL: `error` findings
+ * refuse with LINT_FAILED, `warn` ones are reported; each names its schema coordinate.
+ */
+const lintStep: Step = async (state) => {
+  const { lint } = state.input;
+  for (const { manifest, sdl } of state.input.members) {
+    if (lint === undefined) {
+      notChecked(state, 'lint', manifest.name, "the gateway's schema lint policy was not applied: needs --registry (it is in the gateway's config).");
+      continue;
+    }
+    if (!lintEnabled(lint)) continue;
+    for (const finding of lintSubgraph(sdl, lint)) {
+      add(state, {
+        code: GraftErrorCode.LINT_FAILED,
+        severity: finding.severity === 'error' ? 'error' : 'warning',
+        extension: manifest.name,
+        step: 'lint',
+        path: finding.path,
+        message: finding.message,
+        details: { rule: finding.rule },
+      });
+    }
+  }
+};
+
 const STEPS: ReadonlyArray<{ name: StepName | 'versioning'; run: Step; after?: StepName }> = [
   { name: 'manifest', run: manifestStep },
   { name: 'grants', run: grantsStep },
@@ -561,6 +591,7 @@ const STEPS: ReadonlyArray<{ name: StepName | 'versioning'; run: Step; after?: S
   { name: 'schema-check', run: schemaCheckStep },
   { name: 'versioning', run: versioningSteps },
   { name: 'directives', run: directivesStep },
+  { name: 'lint', run: lintStep },
 ];
 
 /**

@@ -12,6 +12,7 @@
 import { supergraphHash } from '../composition/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
+import type { LintConfig } from '../lint/index.js';
 import { validateManifest, type ExtensionManifest } from '../manifest/index.js';
 import type {
   AuditEvent,
@@ -113,6 +114,8 @@ export interface RegistryServiceOptions {
   directives?: DirectiveRuntime;
   /** The versioning rules (config `versioning`); default: a 14-day deprecation period. */
   versioning?: { deprecationDays: number };
+  /** The schema lint policy (config `lint`); default: every rule off. */
+  lint?: LintConfig;
   /** The clock of the deprecation rule (tests inject one). */
   now?: () => Date;
   /**
@@ -148,6 +151,7 @@ export class RegistryService {
   readonly #checkUrl: ((url: string) => Promise<void>) | undefined;
   readonly #directives: DirectiveRuntime | undefined;
   readonly #deprecationDays: number;
+  readonly #lint: LintConfig;
   readonly #now: () => Date;
   readonly #onSync: (() => Promise<void>) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -165,6 +169,7 @@ export class RegistryService {
     this.#checkUrl = options.checkUrl;
     this.#directives = options.directives;
     this.#deprecationDays = options.versioning?.deprecationDays ?? 14;
+    this.#lint = options.lint ?? { rules: {} };
     this.#now = options.now ?? (() => new Date());
     this.#onSync = options.onSync;
   }
@@ -172,6 +177,11 @@ export class RegistryService {
   /** The deprecation period of the versioning rules, in days. */
   get deprecationDays(): number {
     return this.#deprecationDays;
+  }
+
+  /** The schema lint policy publish applies (graft check --registry reads it). */
+  get lintConfig(): LintConfig {
+    return this.#lint;
   }
 
   /** The @policy names the gateway config registers (graft check --registry reads them). */
@@ -430,6 +440,7 @@ export class RegistryService {
       ...(this.#checkUrl ? { checkUrl: this.#checkUrl } : {}),
       ...(this.#directives ? { directives: this.#directives } : {}),
       deprecationDays: this.#deprecationDays,
+      lint: this.#lint,
       now: this.#now(),
       ...(force ? { force: { reason: force.reason, by: actor.subject } } : {}),
     });
@@ -484,7 +495,8 @@ export class RegistryService {
         report: result.reports.get(version.extension)!,
       })),
       retired: stored.extensions.filter((e) => retire.includes(e.name)),
-      hints: result.hints,
+      // What did not refuse but should be seen (lint warnings) travels with the hints.
+      hints: [...result.hints, ...result.findings.filter((f) => f.severity === 'warning').map((f) => `[${f.extension}] ${f.code}${f.path ? ` at ${f.path}` : ''}: ${f.message}`)],
       notChecked: result.notChecked,
     };
   }

@@ -273,6 +273,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     knownPolicies: new Set(Object.keys(config.authorization.policies)),
     checkUrl: (url) => checkSubgraphUrl(url, config.networkPolicy),
     versioning: config.versioning,
+    lint: config.lint,
     directives,
     ...(options.clock ? { now: options.clock } : {}),
     onSync: () => operations.load(),
