@@ -14,6 +14,7 @@ import { describeKeyRights, isExtensionKey, type ExtensionKeys } from '../keys/i
 import type { OperationRegistry } from '../operations/index.js';
 import { ADMIN_SCOPE, type PublishResult, type RegistryService, type ReleaseMemberInput, type ReleaseResult } from '../publish/index.js';
 import type { ExtensionKeyScope, ExtensionVersionRecord } from '../registry/index.js';
+import type { WebhookDispatcher } from '../webhooks/index.js';
 import { adminSchemas } from './schemas.js';
 
 export const publishScopeFor = (name: string): string => `graft:publish:${name}`;
@@ -33,6 +34,8 @@ export interface AdminApiOptions {
   operations?: OperationRegistry;
   /** Per-extension requests, error rate, p95 and breaker over the last minutes (/admin/stats). */
   stats?: () => StatsSnapshot;
+  /** Signed webhooks (/admin/webhooks). */
+  webhooks?: WebhookDispatcher;
 }
 
 declare module 'fastify' {
@@ -383,6 +386,33 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     requireAdmin(principal);
     return keys.revoke(request.params.name, request.params.id, principal.subject);
   });
+
+  const { webhooks } = options;
+  if (webhooks) {
+    app.post<{ Body: { url: string; events: string[]; description?: string } }>('/webhooks', { schema: adminSchemas.createWebhook }, async (request, reply) => {
+      const principal = principalOf(request);
+      requireAdmin(principal);
+      return reply.code(201).send(await webhooks.register(request.body, principal.subject));
+    });
+
+    app.get('/webhooks', { schema: adminSchemas.listWebhooks }, async (request) => {
+      requireAdmin(principalOf(request));
+      return { webhooks: await webhooks.list() };
+    });
+
+    app.delete<{ Params: { id: number } }>('/webhooks/:id', { schema: adminSchemas.deleteWebhook }, async (request) => {
+      const principal = principalOf(request);
+      requireAdmin(principal);
+      return webhooks.delete(request.params.id, principal.subject);
+    });
+
+    app.get<{ Params: { id: number }; Querystring: { limit?: number } }>('/webhooks/:id/deliveries', { schema: adminSchemas.listWebhookDeliveries }, async (request) => {
+      requireAdmin(principalOf(request));
+      const { id } = request.params;
+      if (!(await webhooks.list()).some((w) => w.id === id)) throw new GraftError(GraftErrorCode.NOT_FOUND, `There is no webhook ${id}: GET /admin/webhooks lists them.`);
+      return { deliveries: await webhooks.deliveries(id, request.query.limit ?? 100) };
+    });
+  }
 
   app.get<{ Querystring: { extension?: string; limit?: number } }>('/audit', { schema: adminSchemas.listAudit }, async (request) => {
     requireAdmin(principalOf(request));

@@ -230,6 +230,20 @@ const keyRecord = {
   },
 } as const;
 
+const webhookRecord = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    url: { type: 'string' },
+    events: { type: 'array', items: { type: 'string' } },
+    description: { type: 'string' },
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const webhookIdParam = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+
 const keyList = { type: 'object', properties: { keys: { type: 'array', items: keyRecord } } } as const;
 
 export const adminSchemas = {
@@ -613,5 +627,69 @@ export const adminSchemas = {
     security,
     params: { type: 'object', required: ['name', 'id'], properties: { name: nameParam.properties.name, id: { type: 'string', pattern: '^[0-9a-f]{16}$' } } },
     response: { 200: keyRecord, ...errors },
+  },
+  createWebhook: {
+    summary: 'Register a webhook endpoint for control-plane events (needs graft:admin); the signing secret is in this answer only',
+    tags: ['webhooks'],
+    security,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'events'],
+      properties: {
+        url: { type: 'string', minLength: 1, maxLength: 2048 },
+        events: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', maxLength: 100 } },
+        description: { type: 'string', maxLength: 500 },
+      },
+    },
+    response: { 201: { type: 'object', properties: { webhook: webhookRecord, secret: { type: 'string' } } }, ...errors },
+  },
+  listWebhooks: {
+    summary: 'Webhook endpoints, never their secrets (needs graft:admin)',
+    tags: ['webhooks'],
+    security,
+    response: { 200: { type: 'object', properties: { webhooks: { type: 'array', items: webhookRecord } } }, ...errors },
+  },
+  deleteWebhook: {
+    summary: 'Remove a webhook endpoint; its queued deliveries are dropped, its delivery log stays (needs graft:admin)',
+    tags: ['webhooks'],
+    security,
+    params: webhookIdParam,
+    response: { 200: webhookRecord, ...errors },
+  },
+  listWebhookDeliveries: {
+    summary: "A webhook's delivery log, newest first: every event, its attempts and their outcome (needs graft:admin)",
+    tags: ['webhooks'],
+    security,
+    params: webhookIdParam,
+    querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          deliveries: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'integer' },
+                webhookId: { type: 'integer' },
+                eventId: { type: 'string' },
+                event: { type: 'string' },
+                body: { type: 'string' },
+                status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+                attempts: { type: 'integer' },
+                nextAttemptAt: { type: 'string', nullable: true },
+                lastStatusCode: { type: 'integer', nullable: true },
+                lastError: { type: 'string', nullable: true },
+                createdAt: { type: 'string' },
+                deliveredAt: { type: 'string', nullable: true },
+              },
+            },
+          },
+        },
+      },
+      ...errors,
+    },
   },
 };

@@ -8,6 +8,7 @@ import { DEFAULT_RESILIENCE, type ResilienceOptions } from '../upstream/index.js
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../limits/index.js';
 import { networkPolicyFromEnv, type NetworkPolicy } from '../netpolicy/index.js';
 import { validateLintConfig, type LintConfig } from '../lint/index.js';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../webhooks/index.js';
 
 export type GraftMode = 'development' | 'production';
 
@@ -67,6 +68,8 @@ export interface GraftConfig {
   publishRateLimitPerMinute: number;
   /** Admin requests per minute one extension key may make (GRAFT_KEY_RATE_LIMIT). */
   keyRateLimitPerMinute: number;
+  /** Delivery of signed webhooks (GRAFT_WEBHOOK_*): timeout, attempts, backoff, queue poll. */
+  webhooks: WebhookSettings;
   /** Observability: traces, /metrics, request logs (README, "Operating Graft"). */
   telemetry: TelemetryConfig;
   /**
@@ -214,6 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     // graft check --registry makes a few reads per active extension: 120 leaves room for a
     // large graph, and still caps a leaked key.
     keyRateLimitPerMinute: integer(env, 'GRAFT_KEY_RATE_LIMIT', 120, 1, 100_000),
+    webhooks: {
+      timeoutMs: integer(env, 'GRAFT_WEBHOOK_TIMEOUT_MS', DEFAULT_WEBHOOK_SETTINGS.timeoutMs, 10, 60_000),
+      maxAttempts: integer(env, 'GRAFT_WEBHOOK_MAX_ATTEMPTS', DEFAULT_WEBHOOK_SETTINGS.maxAttempts, 1, 50),
+      retryBaseMs: integer(env, 'GRAFT_WEBHOOK_RETRY_BASE_MS', DEFAULT_WEBHOOK_SETTINGS.retryBaseMs, 1, 3_600_000),
+      retryMaxMs: integer(env, 'GRAFT_WEBHOOK_RETRY_MAX_MS', DEFAULT_WEBHOOK_SETTINGS.retryMaxMs, 1, 86_400_000),
+      pollMs: integer(env, 'GRAFT_WEBHOOK_POLL_MS', DEFAULT_WEBHOOK_SETTINGS.pollMs, 10, 600_000),
+    },
     telemetry: {
       traces: tracesFromEnv(env),
       acceptClientTraceparent: flag(env, 'GRAFT_TRACE_ACCEPT_CLIENT'),
@@ -250,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     operations: { ...config.operations, ...overrides.operations },
     telemetry: { ...config.telemetry, ...overrides.telemetry },
     lint: lintOf(overrides.lint),
+    webhooks: { ...config.webhooks, ...overrides.webhooks },
   } as GraftConfig;
   // The poll's default follows the number of workers, wherever that came from.
   const syncUnset = env['GRAFT_REGISTRY_SYNC_MS'] === undefined || env['GRAFT_REGISTRY_SYNC_MS'] === '';
@@ -350,6 +361,7 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
     versioning: { ...defined(fromFile.versioning), ...defined(overrides.versioning) },
     operations: { ...defined(fromFile.operations), ...defined(overrides.operations) },
     telemetry: { ...defined(fromFile.telemetry), ...defined(overrides.telemetry) },
+    webhooks: { ...defined(fromFile.webhooks), ...defined(overrides.webhooks) },
     ...(overrides.lint ?? fromFile.lint ? { lint: (overrides.lint ?? fromFile.lint) as LintConfig } : {}),
   });
 }

@@ -119,6 +119,11 @@ export interface RegistryServiceOptions {
   /** The clock of the deprecation rule (tests inject one). */
   now?: () => Date;
   /**
+   * Control-plane events (gateway/webhooks): a release applied or refused, an extension
+   * paused or resumed. Called after the fact; must neither throw nor make the caller wait.
+   */
+  onEvent?: (event: 'release.applied' | 'release.refused' | 'extension.paused' | 'extension.resumed', data: Record<string, unknown>) => void;
+  /**
    * Re-reads what else the gateway keeps from the store (the operation registry), at
    * start and on every sync from the store.
    */
@@ -154,6 +159,7 @@ export class RegistryService {
   readonly #lint: LintConfig;
   readonly #now: () => Date;
   readonly #onSync: (() => Promise<void>) | undefined;
+  readonly #onEvent: RegistryServiceOptions['onEvent'];
   #queue: Promise<unknown> = Promise.resolve();
   /** The supergraph this process serves (set by every activation). */
   #servedId: number | undefined;
@@ -172,6 +178,7 @@ export class RegistryService {
     this.#lint = options.lint ?? { rules: {} };
     this.#now = options.now ?? (() => new Date());
     this.#onSync = options.onSync;
+    this.#onEvent = options.onEvent;
   }
 
   /** The deprecation period of the versioning rules, in days. */
@@ -393,9 +400,26 @@ export class RegistryService {
    * unless every step of every member passes; a refusal lists every finding.
    */
   async release(input: ReleaseInput, actor: Actor): Promise<ReleaseResult> {
-    const members = validateMembers(input);
-    const force = input.force === undefined ? undefined : checkForce(input.force, actor, members[0]?.manifest.name);
-    return this.#serialize(() => this.#retryOnConflict(() => this.#releaseOnce(members, input, force, actor)));
+    try {
+      const members = validateMembers(input);
+      const force = input.force === undefined ? undefined : checkForce(input.force, actor, members[0]?.manifest.name);
+      const result = await this.#serialize(() => this.#retryOnConflict(() => this.#releaseOnce(members, input, force, actor)));
+      this.#onEvent?.('release.applied', {
+        release: result.release.id,
+        supergraph: result.supergraph,
+        versions: result.release.members,
+        retired: result.release.retired,
+        actor: actor.subject,
+        ...(result.release.reason === undefined ? {} : { reason: result.release.reason }),
+      });
+      return result;
+    } catch (error) {
+      if (error instanceof GraftError) {
+        const named = input.extensions.map((e) => (e.manifest as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string');
+        this.#onEvent?.('release.refused', { extensions: [...named, ...(input.retire ?? [])], code: error.code, message: error.message, actor: actor.subject });
+      }
+      throw error;
+    }
   }
 
   /** One run of a release, from reading the registry to the swap. */
@@ -507,6 +531,7 @@ export class RegistryService {
       await this.getExtension(name);
       const record = await this.#store.setStatus(name, status, actor.subject);
       this.#updateRuntime(record);
+      this.#onEvent?.(status === 'paused' ? 'extension.paused' : 'extension.resumed', { extension: name, actor: actor.subject });
       return record;
     });
   }

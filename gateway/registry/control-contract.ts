@@ -1,4 +1,4 @@
-// The control plane's part of the RegistryStore contract (extension keys), as tests that
+// The control plane's part of the RegistryStore contract (extension keys, webhooks), as tests that
 // every store runs through a harness that opens it (sqlite-store's test file; the
 // PostgreSQL store's too), so keys behave the same whichever database is behind the gateway.
 import assert from 'node:assert/strict';
@@ -95,6 +95,72 @@ export function controlStoreContract(storeName: string, harness: ControlStoreHar
       await store.touchExtensionKey('0000000000000007', '2026-01-02T03:04:05.000Z');
       assert.equal((await store.findExtensionKey('0000000000000007'))?.lastUsedAt, '2026-01-02T03:04:05.000Z');
       assert.equal(await store.lastChangeId(), changeId);
+    });
+
+    describe('webhooks', () => {
+      const hook = (url: string, events: string[]) => ({ url, events, secret: 'whsec_test', description: '' });
+      const event = (type: string, id: string, at = '2026-01-01T00:00:00.000Z') => ({ eventId: id, event: type, body: JSON.stringify({ id, type }), at });
+
+      test('an event is queued once for every endpoint that wants it, and claimed with the endpoint URL and secret', async () => {
+        const a = await store.createWebhook(hook('https://a.example/hook', ['release.applied', 'extension.paused']), 'admin');
+        await store.createWebhook(hook('https://b.example/hook', ['drift.detected']), 'admin');
+        assert.equal(await store.enqueueWebhookEvent(event('release.applied', 'e1')), 1);
+        assert.equal(await store.enqueueWebhookEvent(event('breaker.opened', 'e2')), 0);
+        const [claimed, ...rest] = await store.claimWebhookDeliveries('2026-01-01T00:00:01.000Z', 10, 60_000);
+        assert.deepEqual(rest, []);
+        assert.equal(claimed?.webhookId, a.id);
+        assert.equal(claimed?.url, 'https://a.example/hook');
+        assert.equal(claimed?.secret, 'whsec_test');
+        assert.equal(claimed?.status, 'pending');
+        assert.equal(claimed?.eventId, 'e1');
+        assert.ok(!('secret' in (await store.listWebhooks())[0]!), 'no secret in listings');
+      });
+
+      test('a claimed delivery is not claimed again until its lease ends; one not yet due is not claimed', async () => {
+        await store.createWebhook(hook('https://a.example/hook', ['release.applied']), 'admin');
+        await store.enqueueWebhookEvent(event('release.applied', 'e1'));
+        await store.enqueueWebhookEvent(event('release.applied', 'e2', '2026-01-01T01:00:00.000Z'));
+        const other = await harness.open();
+        assert.equal((await store.claimWebhookDeliveries('2026-01-01T00:00:01.000Z', 10, 60_000)).length, 1);
+        assert.deepEqual(await other.claimWebhookDeliveries('2026-01-01T00:00:30.000Z', 10, 60_000), []);
+        assert.deepEqual((await other.claimWebhookDeliveries('2026-01-01T00:01:02.000Z', 10, 60_000)).map((d) => d.eventId), ['e1'], 'the lease ran out');
+      });
+
+      test('attempts are logged: a retry stays pending until due, success and running out of attempts are final', async () => {
+        await store.createWebhook(hook('https://a.example/hook', ['release.applied']), 'admin');
+        await store.enqueueWebhookEvent(event('release.applied', 'e1'));
+        await store.enqueueWebhookEvent(event('release.applied', 'e2'));
+        const [first, second] = await store.claimWebhookDeliveries('2026-01-01T00:00:01.000Z', 10, 60_000);
+        await store.recordWebhookAttempt(first!.id, { at: '2026-01-01T00:00:02.000Z', delivered: false, statusCode: 500, error: 'HTTP 500', retryAt: '2026-01-01T00:00:12.000Z' });
+        await store.recordWebhookAttempt(second!.id, { at: '2026-01-01T00:00:02.000Z', delivered: true, statusCode: 204 });
+        assert.deepEqual(await store.claimWebhookDeliveries('2026-01-01T00:00:05.000Z', 10, 60_000), [], 'not due yet');
+        const [retry] = await store.claimWebhookDeliveries('2026-01-01T00:00:12.000Z', 10, 60_000);
+        assert.equal(retry?.attempts, 1);
+        await store.recordWebhookAttempt(retry!.id, { at: '2026-01-01T00:00:13.000Z', delivered: false, error: 'no answer within 5000 ms' });
+        const log = await store.listWebhookDeliveries();
+        assert.deepEqual(
+          log.map((d) => [d.eventId, d.status, d.attempts, d.lastStatusCode ?? null, d.lastError ?? null]),
+          [
+            ['e2', 'delivered', 1, 204, null],
+            ['e1', 'failed', 2, null, 'no answer within 5000 ms'],
+          ],
+        );
+        assert.equal(log[0]?.deliveredAt, '2026-01-01T00:00:02.000Z');
+        assert.deepEqual(await store.claimWebhookDeliveries('2026-01-02T00:00:00.000Z', 10, 60_000), []);
+      });
+
+      test('deleting an endpoint drops its queued deliveries and keeps its log; the queue is not a registry change', async () => {
+        const a = await store.createWebhook(hook('https://a.example/hook', ['release.applied']), 'admin');
+        const changeId = await store.lastChangeId();
+        await store.enqueueWebhookEvent(event('release.applied', 'e1'));
+        assert.equal(await store.lastChangeId(), changeId, 'queueing an event is not a change of the graph');
+        await store.deleteWebhook(a.id, 'admin');
+        assert.deepEqual(await store.listWebhooks(), []);
+        assert.deepEqual(await store.claimWebhookDeliveries('2026-01-02T00:00:00.000Z', 10, 60_000), []);
+        assert.deepEqual((await store.listWebhookDeliveries({ webhookId: a.id })).map((d) => [d.status, d.lastError]), [['failed', 'the webhook was deleted']]);
+        await rejectsWith(store.deleteWebhook(a.id, 'admin'), GraftErrorCode.NOT_FOUND);
+        assert.deepEqual((await store.listAuditEvents({ limit: 2 })).map((e) => e.action), ['webhook-delete', 'webhook-create']);
+      });
     });
 
     test('a key and its state are seen by another connection to the same registry', async () => {

@@ -1,6 +1,7 @@
 // The registry folder's one door (DESIGN.md): other folders import from here only.
 export type {
   AuditEvent,
+  ClaimedWebhookDelivery,
   ExtensionKeyRecord,
   ExtensionKeyScope,
   ExtensionRecord,
@@ -13,10 +14,14 @@ export type {
   NewReleaseMember,
   NewSupergraph,
   NewVersion,
+  NewWebhook,
   RegisteredOperationRecord,
   ReleaseRecord,
   RegistryStore,
   SupergraphRecord,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookRecord,
 } from './types.js';
 export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';

@@ -200,7 +200,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     // 6 is reserved for the PostgreSQL work (shared upstream signing keys).
     version: 7,
-    name: 'control plane: extension keys',
+    name: 'control plane: extension keys, webhooks',
     up: `
       -- Credentials for one extension's CI (graft keys create). Only the sha256 of a key is
       -- kept: keys are 256-bit random values, so a fast hash is as good as a slow one and a
@@ -230,6 +230,38 @@ export const MIGRATIONS: readonly Migration[] = [
       BEGIN
         SELECT RAISE(ABORT, 'a key cannot be changed: revoke it and create a new one');
       END;
+
+      -- Signed webhooks: endpoints operators register, and the delivery queue (at least
+      -- once: a delivery stays pending, with its next attempt, until an endpoint answers 2xx
+      -- or its attempts run out), which is also the delivery log. The secret signs bodies,
+      -- so it is kept as it is.
+      CREATE TABLE webhooks (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        url         TEXT NOT NULL,
+        events      TEXT NOT NULL CHECK (json_valid(events)),
+        secret      TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_by  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        deleted_at  TEXT
+      );
+      CREATE TABLE webhook_deliveries (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook_id       INTEGER NOT NULL REFERENCES webhooks (id),
+        event_id         TEXT NOT NULL,
+        event            TEXT NOT NULL,
+        body             TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT,
+        locked_until     TEXT,
+        last_status_code INTEGER,
+        last_error       TEXT,
+        created_at       TEXT NOT NULL,
+        delivered_at     TEXT
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
     `,
   },
 ];

@@ -17,7 +17,9 @@ export type RegistryWrite =
   | 'saveOperation'
   | 'deleteOperation'
   | 'createExtensionKey'
-  | 'revokeExtensionKey';
+  | 'revokeExtensionKey'
+  | 'createWebhook'
+  | 'deleteWebhook';
 
 /**
  * `onWrite` runs after a write committed (never for a refused one, nor for a write that
@@ -56,6 +58,14 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     revokeExtensionKey: (id, actor) => after('revokeExtensionKey', store.revokeExtensionKey(id, actor)),
     // Not a registry change other processes need to learn about.
     touchExtensionKey: (id, at) => store.touchExtensionKey(id, at),
+    createWebhook: (input, actor) => after('createWebhook', store.createWebhook(input, actor)),
+    listWebhooks: () => store.listWebhooks(),
+    deleteWebhook: (id, actor) => after('deleteWebhook', store.deleteWebhook(id, actor)),
+    // The delivery queue is the webhook dispatcher's business, not a change of the graph.
+    enqueueWebhookEvent: (input) => store.enqueueWebhookEvent(input),
+    claimWebhookDeliveries: (now, limit, leaseMs) => store.claimWebhookDeliveries(now, limit, leaseMs),
+    recordWebhookAttempt: (id, outcome) => store.recordWebhookAttempt(id, outcome),
+    listWebhookDeliveries: (options) => store.listWebhookDeliveries(options),
     close: () => store.close(),
   };
 }

@@ -11,6 +11,7 @@ import type { ExtensionManifest } from '../manifest/index.js';
 import { applyMigrations } from './migrations.js';
 import type {
   AuditEvent,
+  ClaimedWebhookDelivery,
   ExtensionKeyRecord,
   ExtensionKeyScope,
   ExtensionRecord,
@@ -23,10 +24,14 @@ import type {
   NewReleaseMember,
   NewSupergraph,
   NewVersion,
+  NewWebhook,
   RegisteredOperationRecord,
   RegistryStore,
   ReleaseRecord,
   SupergraphRecord,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookRecord,
 } from './types.js';
 
 export interface SqliteRegistryOptions {
@@ -102,6 +107,31 @@ interface ExtensionKeyRow {
   last_used_at: string | null;
   revoked_at: string | null;
   revoked_by: string | null;
+}
+interface WebhookRow {
+  id: number;
+  url: string;
+  events: string;
+  secret: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+interface WebhookDeliveryRow {
+  id: number;
+  webhook_id: number;
+  event_id: string;
+  event: string;
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: string | null;
+  locked_until: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }
 interface AuditRow {
   id: number;
@@ -181,6 +211,27 @@ function toExtensionKey(row: ExtensionKeyRow): ExtensionKeyRecord {
     lastUsedAt: row.last_used_at ?? undefined,
     revokedAt: row.revoked_at ?? undefined,
     revokedBy: row.revoked_by ?? undefined,
+  };
+}
+
+function toWebhook(row: WebhookRow): WebhookRecord {
+  return { id: row.id, url: row.url, events: JSON.parse(row.events) as string[], description: row.description, createdBy: row.created_by, createdAt: row.created_at };
+}
+
+function toDelivery(row: WebhookDeliveryRow): WebhookDeliveryRecord {
+  return {
+    id: row.id,
+    webhookId: row.webhook_id,
+    eventId: row.event_id,
+    event: row.event,
+    body: row.body,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at ?? undefined,
+    lastStatusCode: row.last_status_code ?? undefined,
+    lastError: row.last_error ?? undefined,
+    createdAt: row.created_at,
+    deliveredAt: row.delivered_at ?? undefined,
   };
 }
 
@@ -631,6 +682,77 @@ export class SqliteRegistryStore implements RegistryStore {
     this.sql.touchExtensionKey.run({ id, at });
   }
 
+  async createWebhook(input: NewWebhook, actor: string): Promise<WebhookRecord> {
+    const create = this.db.transaction((): WebhookRecord => {
+      const at = now();
+      const events = JSON.stringify(input.events);
+      const id = Number(this.sql.insertWebhook.run({ url: input.url, events, secret: input.secret, description: input.description, created_by: actor, created_at: at }).lastInsertRowid);
+      this.audit(at, actor, 'webhook-create', undefined, { webhook: id, url: input.url, events: input.events });
+      return { id, url: input.url, events: JSON.parse(events) as string[], description: input.description, createdBy: actor, createdAt: at };
+    });
+    return create.immediate();
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    return (this.sql.listWebhooks.all() as WebhookRow[]).map(toWebhook);
+  }
+
+  async deleteWebhook(id: number, actor: string): Promise<WebhookRecord> {
+    const remove = this.db.transaction((): WebhookRecord => {
+      const row = this.sql.getWebhook.get(id) as WebhookRow | undefined;
+      if (row === undefined || row.deleted_at !== null) {
+        throw new GraftError(GraftErrorCode.NOT_FOUND, `There is no webhook ${id}: GET /admin/webhooks lists them.`, { details: { webhook: id } });
+      }
+      const at = now();
+      this.sql.deleteWebhook.run({ id, at });
+      this.sql.dropPendingDeliveries.run({ id, at });
+      this.audit(at, actor, 'webhook-delete', undefined, { webhook: id, url: row.url });
+      return toWebhook(row);
+    });
+    return remove.immediate();
+  }
+
+  async enqueueWebhookEvent(input: { eventId: string; event: string; body: string; at: string }): Promise<number> {
+    const enqueue = this.db.transaction((): number => {
+      let queued = 0;
+      for (const row of this.sql.listWebhooks.all() as WebhookRow[]) {
+        if (!(JSON.parse(row.events) as string[]).includes(input.event)) continue;
+        this.sql.insertDelivery.run({ webhook_id: row.id, event_id: input.eventId, event: input.event, body: input.body, at: input.at });
+        queued += 1;
+      }
+      return queued;
+    });
+    return enqueue.immediate();
+  }
+
+  async claimWebhookDeliveries(at: string, limit: number, leaseMs: number): Promise<ClaimedWebhookDelivery[]> {
+    const claim = this.db.transaction((): ClaimedWebhookDelivery[] => {
+      const rows = this.sql.dueDeliveries.all({ at, limit }) as Array<WebhookDeliveryRow & { url: string; secret: string }>;
+      const lockedUntil = new Date(Date.parse(at) + leaseMs).toISOString();
+      for (const row of rows) this.sql.lockDelivery.run({ id: row.id, locked_until: lockedUntil });
+      return rows.map((row) => ({ ...toDelivery(row), url: row.url, secret: row.secret }));
+    });
+    // IMMEDIATE: two dispatchers on one registry never claim the same delivery.
+    return claim.immediate();
+  }
+
+  async recordWebhookAttempt(id: number, outcome: { at: string; delivered: boolean; statusCode?: number; error?: string; retryAt?: string }): Promise<void> {
+    this.sql.recordAttempt.run({
+      id,
+      status: outcome.delivered ? 'delivered' : outcome.retryAt === undefined ? 'failed' : 'pending',
+      next_attempt_at: outcome.delivered ? null : (outcome.retryAt ?? null),
+      last_status_code: outcome.statusCode ?? null,
+      last_error: outcome.error ?? null,
+      delivered_at: outcome.delivered ? outcome.at : null,
+    });
+  }
+
+  async listWebhookDeliveries(options: { webhookId?: number; limit?: number } = {}): Promise<WebhookDeliveryRecord[]> {
+    const limit = options.limit ?? -1;
+    const rows = options.webhookId === undefined ? this.sql.listDeliveries.all({ limit }) : this.sql.listDeliveriesFor.all({ webhook_id: options.webhookId, limit });
+    return (rows as WebhookDeliveryRow[]).map(toDelivery);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -770,6 +892,34 @@ function prepareStatements(db: SqliteDatabase) {
     listExtensionKeysFor: prepare('SELECT * FROM extension_keys WHERE extension = ? ORDER BY created_at, id'),
     revokeExtensionKey: prepare('UPDATE extension_keys SET revoked_at = @at, revoked_by = @actor WHERE id = @id AND revoked_at IS NULL'),
     touchExtensionKey: prepare('UPDATE extension_keys SET last_used_at = @at WHERE id = @id'),
+    insertWebhook: prepare(
+      'INSERT INTO webhooks (url, events, secret, description, created_by, created_at) VALUES (@url, @events, @secret, @description, @created_by, @created_at)',
+    ),
+    getWebhook: prepare('SELECT * FROM webhooks WHERE id = ?'),
+    listWebhooks: prepare('SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY id'),
+    deleteWebhook: prepare('UPDATE webhooks SET deleted_at = @at WHERE id = @id'),
+    dropPendingDeliveries: prepare(
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = 'the webhook was deleted', delivered_at = NULL
+       WHERE webhook_id = @id AND status = 'pending'`,
+    ),
+    insertDelivery: prepare(
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, event, body, status, attempts, next_attempt_at, created_at)
+       VALUES (@webhook_id, @event_id, @event, @body, 'pending', 0, @at, @at)`,
+    ),
+    // ISO 8601 UTC strings compare in time order.
+    dueDeliveries: prepare(
+      `SELECT d.*, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= @at AND (d.locked_until IS NULL OR d.locked_until <= @at)
+       ORDER BY d.next_attempt_at, d.id LIMIT @limit`,
+    ),
+    lockDelivery: prepare('UPDATE webhook_deliveries SET locked_until = @locked_until WHERE id = @id'),
+    recordAttempt: prepare(
+      `UPDATE webhook_deliveries SET attempts = attempts + 1, status = @status, next_attempt_at = @next_attempt_at, locked_until = NULL,
+         last_status_code = @last_status_code, last_error = @last_error, delivered_at = @delivered_at
+       WHERE id = @id AND status = 'pending'`,
+    ),
+    listDeliveries: prepare('SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT @limit'),
+    listDeliveriesFor: prepare('SELECT * FROM webhook_deliveries WHERE webhook_id = @webhook_id ORDER BY id DESC LIMIT @limit'),
   };
 }
 

@@ -203,6 +203,52 @@ export interface NewExtensionKey {
   expiresAt?: string;
 }
 
+/** An endpoint an operator registered for control-plane events (gateway/webhooks). */
+export interface WebhookRecord {
+  id: number;
+  url: string;
+  /** Event types it receives (e.g. release.applied). */
+  events: string[];
+  description: string;
+  createdBy: string;
+  createdAt: string; // ISO 8601
+}
+
+export interface NewWebhook {
+  url: string;
+  events: string[];
+  /** The HMAC-SHA256 key of its signatures; kept to sign, handed out only at creation. */
+  secret: string;
+  description: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint: queued, then attempted until delivered or out of attempts. */
+export interface WebhookDeliveryRecord {
+  id: number;
+  webhookId: number;
+  /** The event's id: the same in every delivery of it (receivers deduplicate by it). */
+  eventId: string;
+  event: string;
+  /** The JSON body sent, exactly. */
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /** When the next attempt is due (pending only). */
+  nextAttemptAt: string | undefined;
+  lastStatusCode: number | undefined;
+  lastError: string | undefined;
+  createdAt: string;
+  deliveredAt: string | undefined;
+}
+
+/** A due delivery, claimed by one dispatcher, with what it needs to send it. */
+export interface ClaimedWebhookDelivery extends WebhookDeliveryRecord {
+  url: string;
+  secret: string;
+}
+
 export interface RegistryStore {
   /** Registers a new extension (no version yet). Throws GraftError EXTENSION_NAME_TAKEN. */
   createExtension(input: NewExtension, actor: string): Promise<ExtensionRecord>;
@@ -290,6 +336,33 @@ export interface RegistryStore {
   revokeExtensionKey(id: string, actor: string): Promise<ExtensionKeyRecord>;
   /** Notes that the key was just used (last use in `graft keys list`); no audit event, not a change. */
   touchExtensionKey(id: string, at: string): Promise<void>;
+
+  /** Registers a webhook endpoint and records an audit event 'webhook-create'. */
+  createWebhook(input: NewWebhook, actor: string): Promise<WebhookRecord>;
+  /** Endpoints, oldest first; never their secrets. */
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /**
+   * Removes an endpoint and its queued deliveries (the delivery log of what was attempted
+   * stays) and records an audit event 'webhook-delete'. Throws NOT_FOUND.
+   */
+  deleteWebhook(id: number, actor: string): Promise<WebhookRecord>;
+  /**
+   * Queues one event: a pending delivery for every endpoint that wants `event`, due now, in
+   * one transaction. Returns how many were queued. Not a registry change (no audit event).
+   */
+  enqueueWebhookEvent(input: { eventId: string; event: string; body: string; at: string }): Promise<number>;
+  /**
+   * Claims up to `limit` pending deliveries due at `now` that no other dispatcher holds, for
+   * `leaseMs` (a dispatcher that dies mid-delivery leaves them to the next after the lease).
+   */
+  claimWebhookDeliveries(now: string, limit: number, leaseMs: number): Promise<ClaimedWebhookDelivery[]>;
+  /**
+   * The outcome of one attempt: delivered, or failed with the next attempt due at
+   * `retryAt` (undefined: no attempt left, the delivery is failed for good).
+   */
+  recordWebhookAttempt(id: number, outcome: { at: string; delivered: boolean; statusCode?: number; error?: string; retryAt?: string }): Promise<void>;
+  /** The delivery log, newest first; with `webhookId`, that endpoint's only. */
+  listWebhookDeliveries(options?: { webhookId?: number; limit?: number }): Promise<WebhookDeliveryRecord[]>;
 
   close(): Promise<void>;
 }

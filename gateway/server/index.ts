@@ -11,6 +11,7 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { adminApi } from '../admin/index.js';
 import { ExtensionKeys } from '../keys/index.js';
+import { WebhookDispatcher } from '../webhooks/index.js';
 import { ADMIN_UI_PREFIX, adminUi } from '../admin-ui/index.js';
 import {
   ANONYMOUS,
@@ -167,6 +168,14 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const leader = role?.leader ?? true;
   const openedStore = options.store ?? openSqliteRegistry({ file: registryFileIn(config.dataDir) });
   const store = onRegistryChange ? observeRegistryWrites(openedStore, onRegistryChange) : openedStore;
+  // Signed webhooks: every process queues events in the registry, the leader sends them.
+  const webhooks = new WebhookDispatcher({
+    store,
+    networkPolicy: config.networkPolicy,
+    ...config.webhooks,
+    deliver: leader,
+    onError: (error) => logger.error({ err: error }, 'webhook dispatcher failed'),
+  });
   const devIssuer = config.mode === 'development' ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
   const verifier = await buildVerifier(config, devIssuer);
 
@@ -216,6 +225,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     // Telemetry's step comes last (it reads the final errors). Other steps (resolver
     // directives) go before it, each wrapped in telemetry.traceResultStep(name, step) for its span.
     resultSteps: [telemetry.traceResultStep('directives', directives.resultStep), telemetry.traceResultStep('telemetry', telemetry.resultStep)],
+    onBreakerChange: (extension, state) => webhooks.emit(state === 'opened' ? 'breaker.opened' : 'breaker.closed', { extension }),
     logger: {
       debug: (m) => gatewayLogger.debug(m),
       info: (m) => gatewayLogger.info(m),
@@ -277,6 +287,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     directives,
     ...(options.clock ? { now: options.clock } : {}),
     onSync: () => operations.load(),
+    onEvent: (event, data) => webhooks.emit(event, data),
   });
   await registry.loadActive();
   // Registering the operations folder writes the registry: once, by the leader; the other
@@ -297,6 +308,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     ...config.health,
     fetchServiceSdl: fetchServiceSdlOver(agent, (name) => upstreamTokens.tokenFor(HEALTH_PRINCIPAL, name, []), config.health.timeoutMs),
     registeredSdl: async (name) => (await activeVersionOf(name))?.sdl,
+    onDrift: (name, drift) => webhooks.emit('drift.detected', { extension: name, ...(drift.summary === undefined ? {} : { summary: drift.summary }), checkedAt: drift.checkedAt }),
     listTargets: async () => {
       const targets: Array<{ name: string; url: string }> = [];
       for (const extension of await store.listExtensions()) {
@@ -468,10 +480,12 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     currentSupergraph: () => gateway.current,
     stats: () => telemetry.stats.snapshot(),
     operations,
+    webhooks,
   });
   // The extension catalog page (static and public; its data comes from the admin API above).
   await app.register(adminUi, { prefix: ADMIN_UI_PREFIX });
 
+  webhooks.start();
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', '127.0.0.1');
   logger.info({ url }, 'Graft is listening');
@@ -496,6 +510,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       await syncing;
       // fastify.close stops accepting and waits for in-flight requests; then the rest.
       await app.close();
+      await webhooks.close();
       if (apollo) await apollo.stop();
       else await gateway.stop();
       upstreamTokens.stop();
