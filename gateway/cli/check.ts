@@ -9,7 +9,6 @@
 // composition error; dangerous too with --fail-on dangerous), 0 otherwise, 2 bad usage or
 // unreadable input.
 import { Command, Option } from 'commander';
-import { decodeJwt } from 'jose';
 import {
   assertSubgraphName,
   formatReport,
@@ -122,16 +121,6 @@ async function loadHistory(client: AdminClient, name: string): Promise<Extension
   return { versions };
 }
 
-/** Whether the token carries graft:admin (read, not verified: the registry verifies it). */
-function tokenIsAdmin(token: string): boolean {
-  try {
-    const scope = decodeJwt(token)['scope'];
-    return typeof scope === 'string' && scope.split(' ').includes('graft:admin');
-  } catch {
-    return false;
-  }
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -198,7 +187,9 @@ export async function runCheckCommand(options: CheckCommandOptions): Promise<voi
   let knownPolicies: ReadonlySet<string> | undefined;
   let history: Map<string, ExtensionHistory> | undefined;
   const registeredOperations: OperationDocument[] = [];
-  let publisherIsAdmin = options.asAdmin === true;
+  // Who publishes decides whether grants outside the extension's namespace pass: an owner
+  // unless --as-admin says a platform admin will (the --registry token only reads).
+  const publisherIsAdmin = options.asAdmin === true;
   if (options.registry !== undefined) {
     if (!options.token) throw new CliError('--registry needs --token <jwt> (or GRAFT_TOKEN) with graft:admin.', ExitCode.USAGE);
     const client = new AdminClient(options.registry, options.token);
@@ -218,7 +209,6 @@ export async function runCheckCommand(options: CheckCommandOptions): Promise<voi
       }
       history.set(name, known);
     }
-    publisherIsAdmin ||= tokenIsAdmin(options.token) && options.asAdmin !== false;
   } else {
     active = (await loadSubgraphDir(options.base!)).map((s) => ({ name: s.name, version: 'base', url: s.url, sdl: s.sdl }));
   }
@@ -305,7 +295,7 @@ export function registerCheckCommand(program: Command): Command {
     .option('--operations <dir>', 'client operations (*.graphql, searched recursively) to check against the change')
     .option('--registry <url>', 'take the current graph and registered operations from a running gateway instead of --base')
     .addOption(new Option('--token <jwt>', 'JWT with graft:admin, for --registry').env('GRAFT_TOKEN'))
-    .option('--as-admin', 'judge grants as for a publisher with graft:admin (default: as the --registry token, else an extension owner)')
+    .option('--as-admin', 'judge grants as for a publisher with graft:admin (default: an extension owner with graft:publish:<name>)')
     .option('--deprecation-days <days>', 'the deprecation period of the gateway (GRAFT_DEPRECATION_DAYS)')
     .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('text'))
     .addOption(new Option('--fail-on <level>', 'lowest verdict that exits 1').choices(['breaking', 'dangerous']).default('breaking'))
