@@ -247,8 +247,8 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     const stored = await registry.getActiveSupergraph();
     if (!stored) throw new GraftError(GraftErrorCode.NO_SUPERGRAPH, 'No extension has been published yet: publish one with graft publish.');
     const serving = options.currentSupergraph();
-    // The @policy names let `graft check --registry` judge UNKNOWN_POLICY as publish does.
-    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies };
+    // The @policy names and the deprecation period let `graft check --registry` judge as publish does.
+    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies, deprecationDays: registry.deprecationDays };
   });
 
   app.get<{ Params: { name: string } }>('/extensions/:name/changelog', { schema: adminSchemas.getChangelog }, async (request) => {

@@ -513,6 +513,7 @@ export const adminSchemas = {
           apiSdl: { type: 'string' },
           serving: { type: 'boolean' },
           knownPolicies: { type: 'array', items: { type: 'string' }, description: 'The @policy names the gateway config registers (what UNKNOWN_POLICY is judged against)' },
+          deprecationDays: { type: 'integer', description: 'The deprecation period of the versioning rules (GRAFT_DEPRECATION_DAYS)' },
         },
       },
       ...errors,

@@ -424,7 +424,7 @@ export class RegistryService {
       active,
       ...(base && sameMembers(base, active) ? { baseApiSdl: base.apiSdl } : {}),
       history,
-      operations: { documents: registered.map((o) => ({ file: `registry:${o.name}`, source: o.document })), registered: true },
+      registeredOperations: registered.map((o) => ({ file: `registry:${o.name}`, source: o.document })),
       publisherIsAdmin: actor.scopes.has(ADMIN_SCOPE),
       knownPolicies: this.#knownPolicies,
       ...(this.#checkUrl ? { checkUrl: this.#checkUrl } : {}),
