@@ -14,6 +14,7 @@ export {
 } from './catalog.js';
 export { DEFAULT_SANDBOX_LIMITS, QuickJSSandbox, type BatchOutcome, type FailureKind, type SandboxBatch, type SandboxLimits, type ValueOutcome } from './sandbox.js';
 export { DEFAULT_BREAKER_OPTIONS, DirectiveBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
-export { conformsTo, type DirectiveContext, type DirectiveFailureReason } from './apply.js';
+export { applyDirectives, conformsTo, type ApplyDependencies, type DirectiveContext, type DirectiveFailureReason } from './apply.js';
+export { prepareDirectives, type PreparedDirectives } from './prepared.js';
 export { TYPENAME_ALIAS } from './operation.js';
 export { loadDirectiveSources } from './sources.js';

@@ -18,6 +18,8 @@ import type { GraphQLSchema } from 'graphql';
 import type { Agent } from 'undici';
 import { extractFieldOwnership, gatewayCompatibleSupergraph, type FieldOwnership } from '../composition/index.js';
 import { attributeExtensionErrors } from './error-paths.js';
+
+export { attributeExtensionErrors };
 import type { EdgeGuard } from '../policy/index.js';
 import {
   ExtensionDataSource,
