@@ -4,7 +4,7 @@
 // `graft:admin`, or `graft:publish:<name>` for the owner of one extension.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bearerToken, type Principal, type TokenVerifier } from '../auth/index.js';
+import { ADMIN_SCOPE, bearerToken, publishScopeFor, type Principal, type TokenVerifier } from '../auth/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import type { HealthMonitor } from '../health/index.js';
 import type { StatsSnapshot } from '../telemetry/index.js';
@@ -14,8 +14,6 @@ import type { RegistryService } from '../publish/index.js';
 import type { ExtensionRecord, ExtensionVersionRecord } from '../registry/index.js';
 import { adminSchemas } from './schemas.js';
 
-export const ADMIN_SCOPE = 'graft:admin';
-export const publishScopeFor = (name: string): string => `graft:publish:${name}`;
 
 export interface AdminApiOptions {
   registry: RegistryService;

@@ -1,7 +1,7 @@
 // Extension resolver directives (DESIGN.md, decision 6): small, pure value transforms that
 // extensions contribute (`@mask`, `@formatDate`, ...), declared in graft.json, applied by
 // the gateway to responses, and run in a QuickJS/WebAssembly sandbox. The folder's door.
-export { DirectiveRuntime, type DirectiveLogger, type DirectiveRuntimeOptions, type DirectiveStatus } from './runtime.js';
+export { DirectiveRuntime, type DirectiveLogger, type DirectiveRuntimeOptions } from './runtime.js';
 export {
   GRAFT_DIRECTIVE_LINK,
   checkDirectivePublish,

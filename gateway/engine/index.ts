@@ -82,7 +82,7 @@ export type ResultStep = (
 
 export class GraftGateway implements GatewayInterface {
   readonly #options: GraftGatewayOptions;
-  readonly #listeners = new Set<GraphQLSchemaListener>();
+  readonly #listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
   readonly #bySchema = new WeakMap<GraphQLSchema, LiveSnapshot>();
   /** Data sources outlive snapshots so that keep-alive pools survive swaps. */
   readonly #dataSources = new Map<string, ExtensionDataSource>();
@@ -235,5 +235,3 @@ export class GraftGateway implements GatewayInterface {
     return dataSource;
   }
 }
-
-type GraphQLSchemaListener = GatewaySchemaLoadOrUpdateCallback;

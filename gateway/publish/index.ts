@@ -14,7 +14,8 @@ import { checkOperations, parseOperations, runSchemaCheck, verdictOf, type Parse
 import { composeOrThrow, composeSubgraphs, parseSubgraphSdl, supergraphHash, type ComposedSupergraph, type SubgraphInput } from '../composition/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
-import { validateManifest, type ExtensionManifest } from '../manifest/index.js';
+import { EXTENSION_NAME, validateManifest, type ExtensionManifest } from '../manifest/index.js';
+import { ADMIN_SCOPE } from '../auth/index.js';
 import type {
   ExtensionRecord,
   ExtensionStatus,
@@ -64,7 +65,7 @@ export interface Actor {
 }
 
 /** The identity `graft start` registers the examples with. */
-export const SYSTEM_ACTOR: Actor = { subject: 'graft-system', scopes: new Set(['graft:admin']) };
+export const SYSTEM_ACTOR: Actor = { subject: 'graft-system', scopes: new Set([ADMIN_SCOPE]) };
 
 /** The part of the gateway the pipeline swaps supergraphs on. */
 export interface SupergraphHost {
@@ -129,8 +130,6 @@ export interface RegistrySyncResult {
   /** The store's change counter the sync read (RegistryStore.lastChangeId). */
   changeId: number;
 }
-
-const ADMIN_SCOPE = 'graft:admin';
 
 export class RegistryService {
   readonly #store: RegistryStore;
@@ -206,7 +205,7 @@ export class RegistryService {
       );
     }
     const foreign = [...grants].filter((scope) => !scope.startsWith(`${name}:`));
-    if (foreign.length > 0 && !actor.scopes.has('graft:admin')) {
+    if (foreign.length > 0 && !actor.scopes.has(ADMIN_SCOPE)) {
       throw new GraftError(
         GraftErrorCode.GRANT_NOT_ALLOWED,
         `Grants outside the "${name}:" namespace (${foreign.join(', ')}) need a publisher with scope graft:admin; ask a platform admin to publish this version or remove them.`,
@@ -294,7 +293,7 @@ export class RegistryService {
   }
 
   async register(input: { name: string; owner: string; description?: string }, actor: Actor): Promise<ExtensionRecord> {
-    if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(input.name)) {
+    if (!EXTENSION_NAME.test(input.name)) {
       throw new GraftError(GraftErrorCode.BAD_REQUEST, `"${input.name}" is not a valid extension name: use a DNS label (lower-case letters, digits and '-', starting with a letter).`);
     }
     return this.#serialize(() =>
