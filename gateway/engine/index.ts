@@ -90,6 +90,7 @@ export class GraftGateway implements GatewayInterface {
   readonly #resilience = new Map<string, ExtensionResilience>();
   #current: LiveSnapshot | undefined;
   #stopped = false;
+  #inFlightAtSwaps = 0;
 
   constructor(options: GraftGatewayOptions) {
     this.#options = options;
@@ -97,6 +98,14 @@ export class GraftGateway implements GatewayInterface {
 
   get current(): SupergraphSnapshot | undefined {
     return this.#current;
+  }
+
+  /**
+   * Requests that were running on a snapshot when a newer one was activated, summed over
+   * the swaps: they finish on the snapshot that validated them (what makes a swap safe).
+   */
+  get requestsInFlightAtSwaps(): number {
+    return this.#inFlightAtSwaps;
   }
 
   /**
@@ -147,6 +156,7 @@ export class GraftGateway implements GatewayInterface {
       listener({ apiSchema: snapshot.apiSchema, coreSupergraphSdl: snapshot.supergraphSdl });
     }
     if (previous && previous !== snapshot) {
+      this.#inFlightAtSwaps += previous.inFlight;
       previous.superseded = true;
       this.#maybeStop(previous);
     }
