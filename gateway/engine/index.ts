@@ -196,6 +196,7 @@ export class GraftGateway implements GatewayInterface {
         executed.operationName ?? executed.request.operationName,
         snapshot.apiSchema,
         snapshot.ownership,
+        executed.request.variables,
       );
       let finished = 'finish' in decision && decision.finish ? decision.finish(result) : result;
       for (const step of snapshot.resultSteps) finished = await step(finished, executed);

@@ -27,6 +27,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { isIncluded } from '../graphql/index.js';
 
 export interface QueryLimits {
   /** Deepest field nesting; a root field is depth 1. */
@@ -225,6 +226,10 @@ class ShapeMeasurer {
     let fields = 0;
     for (const selection of selectionSet.selections) {
       directives += selection.directives?.length ?? 0;
+      // Left out by a literal @skip/@include: never executed, so it adds no depth, alias or
+      // field (its own directives were sent, and count). A condition on a variable counts as
+      // included: validation is cached per document and never sees the variables.
+      if (!isIncluded(selection)) continue;
       let inner: SelectionShape;
       if (selection.kind === Kind.FIELD) {
         fields++;
