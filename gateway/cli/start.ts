@@ -21,6 +21,10 @@ import {
 } from './examples.js';
 
 export const DEV_USER_SCOPES = ['crm:read', 'crm:pii', 'orders:read', 'inventory:read'];
+/** The README tour's query: it crosses the three example extensions. */
+export const TOUR_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';
+/** GraphiQL (development mode) opens with the tour query and alice's dev token. */
+export const GRAPHIQL_START = { user: { subject: 'alice', scopes: DEV_USER_SCOPES }, defaultQuery: TOUR_QUERY };
 
 export interface StartOptions {
   examples: boolean;
@@ -61,7 +65,9 @@ export async function printBanner(input: { url: string; published: string[]; dev
       '',
       '  Try:',
       `  curl -s ${url}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
-      `    -d '{"query":"{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }"}'`,
+      `    -d '${JSON.stringify({ query: TOUR_QUERY })}'`,
+      '',
+      `  Or open ${url}/graphql in a browser: GraphiQL, with that query and a dev token (development mode only).`,
       '',
       '  An admin token for the admin API: npx graft token --sub admin --scopes graft:admin',
       `  Manifests of the examples: ${exampleManifestPath('crm').replace(/crm\/graft\.json$/, '<name>/graft.json')}`,
@@ -98,7 +104,7 @@ export async function runStart(options: StartOptions): Promise<void> {
   early?.catch(() => undefined); // awaited below; this only keeps a failure meanwhile from counting as unhandled
   let server: GraftServer;
   try {
-    server = await startGraftServer({ config, logger, startupWork: options.examples ? [BOOTSTRAP_WORK] : [] });
+    server = await startGraftServer({ config, logger, startupWork: options.examples ? [BOOTSTRAP_WORK] : [], graphiql: GRAPHIQL_START });
   } catch (error) {
     if (early) await stopExamples(await early.catch(() => []));
     throw error;

@@ -16,6 +16,7 @@ import {
   bearerToken,
   createTokenVerifier,
   loadOrCreateDevIssuer,
+  signDevToken,
   type DevIssuer,
   type Principal,
   type TokenVerifier,
@@ -34,6 +35,7 @@ import { DirectiveRuntime, type BreakerOptions, type SandboxLimits } from '../di
 import { GatewayTelemetry, createGraftLogger, startTracingFrom, type RequestTelemetry } from '../telemetry/index.js';
 import { OperationRegistry, safelistPlugin } from '../operations/index.js';
 import { Readiness, readinessRoute } from '../readiness/index.js';
+import { graphiql } from '../graphiql/index.js';
 
 /** What every resolver-side hook sees about the request. */
 export interface GraftContext {
@@ -110,6 +112,8 @@ export interface StartGraftServerOptions {
   onHealthRound?: (statuses: ExtensionHealth[]) => void;
   /** Start-up work done after the server listens (e.g. the example bootstrap): /readiness answers 503 until readiness.done(name) for each. */
   startupWork?: string[];
+  /** GraphiQL in development mode (gateway/graphiql): whose dev token it pre-fills (default: subject "developer", no scopes), the query it opens with. */
+  graphiql?: { user?: { subject: string; scopes: string[] }; defaultQuery?: string };
 }
 
 async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
@@ -242,7 +246,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
         hideSchemaDetailsFromClientErrors: config.mode === 'production',
         plugins: [
           telemetry.apolloPlugin<GraftContext>(),
-          ...(config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+          // Apollo's landing page loads from a CDN: off; development has GraphiQL (gateway/graphiql).
+          ApolloServerPluginLandingPageDisabled(),
           safelistPlugin({ registry: operations, enforce: config.operations.safelist }),
         ],
       });
@@ -425,6 +430,11 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     reply.raw.end();
     return reply;
   };
+  if (config.mode !== 'production') {
+    const user = options.graphiql?.user ?? { subject: 'developer', scopes: [] };
+    const devToken = async () => (devIssuer ? signDevToken(devIssuer, { ...user, ttlSeconds: 8 * 3600 }) : undefined);
+    app.addHook('onRequest', await graphiql(app, { endpoint: '/graphql', devToken, ...(options.graphiql?.defaultQuery ? { defaultQuery: options.graphiql.defaultQuery } : {}) }));
+  }
   app.route({
     method: ['GET', 'POST'],
     url: '/graphql',
