@@ -6,9 +6,12 @@ export type {
   ExtensionVersionRecord,
   NewExtension,
   NewOperation,
+  NewRelease,
+  NewReleaseMember,
   NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
+  ReleaseRecord,
   RegistryStore,
   SupergraphRecord,
 } from './types.js';
