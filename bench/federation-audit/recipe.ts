@@ -109,15 +109,14 @@ async function publish(graftUrl: string, token: string, subgraphs: AuditSubgraph
     body: JSON.stringify(releaseBody(suite!, subgraphs)),
   });
   const body = (await response.json().catch(() => null)) as Record<string, any> | null;
-  // TEMPORARY (until the releases branch is merged): per-extension publishes, in rounds.
-  if (response.status === 404 && body?.['code'] === undefined) return publishOneByOne(graftUrl, token, subgraphs, renamed);
   if (response.ok) {
     const supergraph = body?.['supergraph'] as { id?: number; members?: Array<{ extension: string; version: string }> } | undefined;
     const members = (supergraph?.members ?? []).map((m) => `${m.extension}@${m.version}`).join(', ');
-    return { suite: suite!, loaded: true, detail: `release: supergraph #${supergraph?.id ?? '?'} (${members})`, renamed };
+    return { suite: suite!, loaded: true, detail: `release #${body?.['release']?.['id'] ?? '?'}: supergraph #${supergraph?.id ?? '?'} (${members})`, renamed };
   }
-  const findings = ((body?.['details']?.['compositionErrors'] ?? body?.['details']?.['findings'] ?? []) as Array<{ code?: string; message?: string }>)
-    .map((f) => `${f.code ?? '?'}: ${f.message ?? ''}`)
+  // A refused release lists every finding of every member, each naming its extension.
+  const findings = ((body?.['details']?.['findings'] ?? []) as Array<{ code?: string; extension?: string; message?: string }>)
+    .map((f) => `${f.extension ?? '?'}: ${f.code ?? '?'}: ${f.message ?? ''}`)
     .join(' | ');
   return {
     suite: suite!,
@@ -125,34 +124,6 @@ async function publish(graftUrl: string, token: string, subgraphs: AuditSubgraph
     detail: `release refused: HTTP ${response.status} ${String(body?.['code'] ?? '')}: ${String(body?.['message'] ?? '')}${findings ? ` (${findings})` : ''}`,
     renamed,
   };
-}
-
-// TEMPORARY fallback, labelled in the load detail: each extension registered and published on
-// its own, retried in rounds while one more of them gets in.
-async function publishOneByOne(graftUrl: string, token: string, subgraphs: AuditSubgraph[], renamed: Record<string, string>): Promise<SuiteLoad> {
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  const pending = releaseBody(suite!, subgraphs).extensions;
-  const refusals = new Map<string, string>();
-  for (let progress = true; pending.length > 0 && progress; ) {
-    progress = false;
-    for (const member of [...pending]) {
-      const name = member.manifest.name;
-      await fetch(`${graftUrl}/admin/extensions`, { method: 'POST', headers, body: JSON.stringify({ name, owner: member.manifest.owner, description: '' }) });
-      const response = await fetch(`${graftUrl}/admin/extensions/${name}/versions`, { method: 'POST', headers, body: JSON.stringify(member) });
-      if (response.ok) {
-        pending.splice(pending.indexOf(member), 1);
-        progress = true;
-      } else {
-        const body = (await response.json().catch(() => ({}))) as Record<string, any>;
-        const codes = ((body['details']?.['compositionErrors'] ?? []) as Array<{ code?: string }>).map((e) => e.code).join(',');
-        refusals.set(name, `${String(body['code'])}${codes ? ` (${codes})` : ''}`);
-      }
-    }
-  }
-  const detail = pending.length === 0
-    ? `PER-EXTENSION FALLBACK (no /admin/releases): all ${subgraphs.length} published one by one`
-    : `PER-EXTENSION FALLBACK (no /admin/releases): refused ${pending.map((m) => `${m.manifest.name}: ${refusals.get(m.manifest.name)}`).join('; ')}`;
-  return { suite: suite!, loaded: pending.length === 0, detail, renamed };
 }
 
 function startTap(graftPort: number, readinessPath: string): Promise<void> {

@@ -2,7 +2,14 @@
 // extensions of one release, how the runner's results are read, and which passes it refuses
 // to count as goals met.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { freePort } from '../../bench/lib/index.js';
+import { REPO_ROOT, startRecordingSubgraph, tempDir } from '../helpers/index.js';
 import {
   AUDIT_SCORE_GOAL,
   extensionNameFor,
@@ -118,4 +125,79 @@ test('the goals: the score of Apollo Gateway, every suite loaded and run in full
   assert.match(failures[0]!, new RegExp(`score 1/3 is below the goal of ${AUDIT_SCORE_GOAL}`));
   assert.match(failures[1]!, /could not load: refused/);
   assert.match(failures[2]!, /could not run in full: cut/);
+});
+
+// Two subgraphs that need each other: "a" has no Query (NO_QUERIES on its own), "b" requires
+// a field "a" owns (EXTERNAL_MISSING_ON_BASE on its own). Only a release loads them.
+const SUBGRAPH_A = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+  type Product @key(fields: "id") { id: ID! price: Int }
+`;
+const SUBGRAPH_B = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@external", "@requires"])
+  type Query { products: [Product] }
+  type Product @key(fields: "id") { id: ID! price: Int @external tax: Int @requires(fields: "price") }
+`;
+
+test('the recipe starts Graft, loads a suite whose subgraphs need each other as one release, serves it behind the recording pass-through, and stops Graft on SIGTERM', async () => {
+  const a = await startRecordingSubgraph(SUBGRAPH_A, { Product: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, price: 10 }) } });
+  const b = await startRecordingSubgraph(SUBGRAPH_B, {
+    Query: { products: () => [{ id: 'p1' }] },
+    Product: { __resolveReference: (ref: { id: string; price: number }) => ref, tax: (product: { price: number }) => product.price * 2 },
+  });
+  const query = '{ products { id price tax } }';
+  // The part of the audit's server a recipe reads: a suite's subgraphs and tests.
+  const audit = createServer((request, response) => {
+    const routes: Record<string, unknown> = {
+      '/demo/subgraphs': [
+        { name: 'a', url: a.url, sdl: SUBGRAPH_A },
+        { name: 'b', url: b.url, sdl: SUBGRAPH_B },
+      ],
+      '/demo/tests': [{ query, expected: { data: { products: [{ id: 'p1', price: 10, tax: 20 }] } } }],
+    };
+    const body = routes[request.url ?? ''];
+    response.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body ?? { error: 'not found' }));
+  });
+  await new Promise<void>((resolve) => audit.listen(0, '127.0.0.1', resolve));
+  const dir = await tempDir('graft-audit-recipe-');
+  const tapPort = await freePort();
+  await writeFile(join(dir.path, 'graft-audit.json'), JSON.stringify({ auditPort: (audit.address() as AddressInfo).port, tapPort, outDir: dir.path }));
+  const recipe = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'bench', 'federation-audit', 'recipe.ts'), 'demo'], {
+    cwd: dir.path,
+    env: { ...process.env, GRAFT_LOG_LEVEL: 'warn' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => recipe.once('exit', (code) => resolve(code)));
+  recipe.stdout!.resume();
+  try {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const health = await fetch(`http://127.0.0.1:${tapPort}/health`).catch(() => undefined);
+      if (health?.ok) break;
+      assert.equal(recipe.exitCode, null, 'the recipe exited before it was ready');
+      assert.ok(Date.now() < deadline, 'the recipe was not ready within 90 s');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const load = JSON.parse(await readFile(join(dir.path, 'demo.load.json'), 'utf8')) as SuiteLoad;
+    assert.equal(load.loaded, true, load.detail);
+    assert.match(load.detail, /^release #\d+: supergraph #\d+ \((a@1\.0\.0, b@1\.0\.0|b@1\.0\.0, a@1\.0\.0)\)$/);
+
+    const response = await fetch(`http://127.0.0.1:${tapPort}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { data: { products: [{ id: 'p1', price: 10, tax: 20 }] } });
+    const answers = (await readFile(join(dir.path, 'demo.answers.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as RecordedAnswer);
+    assert.deepEqual(answers.at(-1), { query, operationName: null, status: 200, body: { data: { products: [{ id: 'p1', price: 10, tax: 20 }] } } });
+
+    const graftPid = Number((await readFile(join(dir.path, 'demo.pid'), 'utf8')).trim());
+    recipe.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.throws(() => process.kill(graftPid, 0), /ESRCH/, 'Graft still runs after the recipe stopped');
+  } finally {
+    recipe.kill('SIGKILL');
+    await new Promise<void>((resolve) => audit.close(() => resolve()));
+    await a.close();
+    await b.close();
+    await dir.remove();
+  }
 });
