@@ -9,9 +9,20 @@ export type {
   NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
+  RegistryChangeFeed,
+  RegistryLeadership,
   RegistryStore,
   SupergraphRecord,
 } from './types.js';
 export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
 export { observeRegistryWrites, type RegistryWrite } from './observed.js';
+export {
+  describePostgresUrl,
+  isConnectionError,
+  isPostgresUrl,
+  openPostgresRegistry,
+  PostgresRegistryStore,
+  type PostgresRegistryOptions,
+} from './postgres-store.js';
+export { ADVISORY_LOCKS, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
