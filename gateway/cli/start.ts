@@ -4,7 +4,10 @@
 // the gateway runs as several worker processes under a primary (start-cluster.ts).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { loadGraftConfig } from '../config/index.js';
+import { loadGraftConfig, type GraftConfig } from '../config/index.js';
+import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { openPostgresRegistry } from '../registry/index.js';
+import { CliError, ExitCode } from './exit.js';
 import { signDevToken, type DevIssuer } from '../auth/index.js';
 import { startGraftServer, type GraftServer } from '../server/index.js';
 import { bootstrapExamples } from './bootstrap.js';
@@ -73,11 +76,43 @@ export async function printBanner(input: { url: string; published: string[]; dev
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
+/**
+ * A PostgreSQL registry is opened (and migrated) once before anything starts: an unreachable
+ * or wrong GRAFT_REGISTRY_URL, or a database a newer Graft migrated, is one line and exit 2,
+ * not a gateway that starts without a registry (README, "Running several replicas").
+ */
+async function checkRegistry(config: GraftConfig): Promise<void> {
+  const { registry } = config;
+  if (!registry.url) return;
+  try {
+    const store = await openPostgresRegistry({
+      url: registry.url,
+      poolMax: 1,
+      statementTimeoutMs: registry.statementTimeoutMs,
+      connectTimeoutMs: registry.connectTimeoutMs,
+      ...(registry.sslCaFile ? { sslCaFile: registry.sslCaFile } : {}),
+    });
+    await store.close();
+  } catch (error) {
+    if (error instanceof GraftError && error.code === GraftErrorCode.REGISTRY_UNAVAILABLE) {
+      const { registry: where, reason } = error.details ?? {};
+      throw new CliError(
+        `GRAFT_REGISTRY_URL: PostgreSQL at ${String(where)} cannot be reached (${String(reason)}): check its host, port, database and credentials, and that PostgreSQL runs.`,
+        ExitCode.USAGE,
+        error.code,
+      );
+    }
+    if (error instanceof GraftError && error.code === GraftErrorCode.REGISTRY_SCHEMA_TOO_NEW) throw new CliError(error.message, ExitCode.USAGE, error.code);
+    throw error;
+  }
+}
+
 export async function runStart(options: StartOptions): Promise<void> {
   // The repository's persisted frontend operations are registered at start unless
   // GRAFT_OPERATIONS_DIR says otherwise (set it empty for none).
   const operationsDir = process.env['GRAFT_OPERATIONS_DIR'] ?? join(REPO_ROOT, 'schema', 'operations');
   const config = await loadGraftConfig({ ...process.env, GRAFT_OPERATIONS_DIR: operationsDir });
+  await checkRegistry(config);
   if (config.workers > 1) {
     const { runStartCluster } = await import('./start-cluster.js');
     return runStartCluster({ ...options, config, operationsDir });

@@ -162,13 +162,15 @@ function toAudit(row: AuditRow): AuditEvent {
 
 /** Network errors and PostgreSQL's connection-level SQLSTATEs: the database, not the request, is the problem. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '53300']);
+// admin/crash shutdown, cannot connect now, statement timeout, too many connections, no such database.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '53300', '3D000']);
 const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed|terminating connection/i;
 
 export function isConnectionError(error: unknown): boolean {
   if (error instanceof GraftError) return error.code === GraftErrorCode.REGISTRY_UNAVAILABLE;
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) return true;
+  // Class 08: connection exceptions; class 28: the credentials were refused.
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || code.startsWith('28'))) return true;
   return error instanceof Error && UNAVAILABLE_MESSAGES.test(error.message);
 }
 
@@ -188,7 +190,7 @@ function unavailable(where: string, cause: unknown): GraftError {
     GraftErrorCode.REGISTRY_UNAVAILABLE,
     `The registry database (PostgreSQL at ${where}) cannot be reached: ${reason}. The gateway keeps serving its last good ` +
       `supergraph; nothing was changed. Try again once the database is back (a version stored just before it went away answers VERSION_EXISTS).`,
-    { cause },
+    { cause, details: { registry: where, reason } },
   );
 }
 

@@ -144,3 +144,4 @@ export const CROSS_EXTENSION_QUERY = '{ customers(first: 2) { id name orders { i
 export { startRecordingSubgraph, type Intercept, type RecordedRequest, type RecordingSubgraph } from './recording-subgraph.js';
 export { runHotSwapScenario, type HotSwapReport } from './hot-swap.js';
 export { postgresAvailability, startTestPostgres, type PostgresAvailability, type TestPostgres } from './postgres.js';
+export { call, eventually, type Answer } from './processes.js';
