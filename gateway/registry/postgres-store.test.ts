@@ -176,6 +176,41 @@ describe('PostgreSQL only', { skip: skip ?? false }, () => {
     await b.close();
   });
 
+  test('PostgreSQL killed in the middle of a publish: the publish is stored whole or not at all, and the store recovers', async () => {
+    const store = await open();
+    await store.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
+    await store.publishVersion(newVersion('orders', '1.0.0'));
+    const counts = () => raw(async (client) => (await client.query('SELECT (SELECT COUNT(*) FROM supergraphs) AS s, (SELECT COUNT(*) FROM extension_versions) AS v, (SELECT COUNT(*) FROM audit_events) AS a')).rows[0]);
+    const before = await counts();
+    // The publish's last write (its audit event) waits, after its supergraph and version rows are written.
+    await raw((client) =>
+      client.query(`
+        CREATE FUNCTION test_slow_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.action = 'publish' THEN PERFORM pg_sleep(30); END IF; RETURN NEW; END $$;
+        CREATE TRIGGER test_slow_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_slow_audit();`),
+    );
+    const publishing = store.publishVersion(newVersion('orders', '1.1.0'));
+    const outcome = publishing.then(() => 'stored', (error: unknown) => error);
+    await raw(async (client) => {
+      for (let i = 0; i < 200; i += 1) {
+        const { rowCount } = await client.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep'`);
+        if (rowCount) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('the publish never reached its audit insert');
+    });
+    (server as TestPostgres).stopServer('immediate'); // as a crash: no clean shutdown
+    const error = await outcome;
+    (server as TestPostgres).startServer();
+    assert.ok(error instanceof GraftError, `expected a refusal, got ${String(error)}`);
+    assert.equal(error.code, GraftErrorCode.REGISTRY_UNAVAILABLE);
+
+    await raw((client) => client.query('DROP TRIGGER test_slow_audit ON audit_events; DROP FUNCTION test_slow_audit();'));
+    assert.deepEqual(await counts(), before, 'nothing of the interrupted publish was stored');
+    assert.equal((await store.getExtension('orders'))?.activeVersion, '1.0.0', 'the same store answers again once the database is back');
+    assert.equal((await store.publishVersion(newVersion('orders', '1.1.0'))).version.version, '1.1.0');
+  });
+
   test('an unreachable database is refused at open with REGISTRY_UNAVAILABLE naming where, never the password', async () => {
     const port = new URL(url).port;
     await raw((client) => client.query('SELECT 1'));

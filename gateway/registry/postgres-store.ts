@@ -263,6 +263,10 @@ export class PostgresRegistryStore implements RegistryStore {
       throw unavailable(this.where, error);
     }
     let broken: Error | undefined;
+    // A checked-out connection that breaks also emits 'error' (besides failing the query):
+    // unheard, it would crash the process.
+    const onError = (error: Error): void => void (broken = error);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.write]);
@@ -277,6 +281,7 @@ export class PostgresRegistryStore implements RegistryStore {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError as Error));
       throw error;
     } finally {
+      client.off('error', onError);
       // A connection that broke is destroyed, not handed to the next caller.
       client.release(broken);
     }
