@@ -10,11 +10,10 @@ import type { HealthMonitor } from '../health/index.js';
 import type { StatsSnapshot } from '../telemetry/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { OperationRegistry } from '../operations/index.js';
-import type { RegistryService } from '../publish/index.js';
-import type { ExtensionRecord, ExtensionVersionRecord } from '../registry/index.js';
+import { ADMIN_SCOPE, type PublishResult, type RegistryService, type ReleaseMemberInput, type ReleaseResult } from '../publish/index.js';
+import type { ExtensionVersionRecord } from '../registry/index.js';
 import { adminSchemas } from './schemas.js';
 
-export const ADMIN_SCOPE = 'graft:admin';
 export const publishScopeFor = (name: string): string => `graft:publish:${name}`;
 
 export interface AdminApiOptions {
@@ -64,9 +63,28 @@ function versionSummary(record: ExtensionVersionRecord): Omit<ExtensionVersionRe
   return summary;
 }
 
+/** The answer to a release: the new supergraph and every version, each with its change report. */
+function releaseBody(result: ReleaseResult) {
+  return {
+    release: result.release,
+    supergraph: result.supergraph,
+    versions: result.members.map((m) => ({ extension: m.extension, version: versionSummary(m.version), report: m.report })),
+    retired: result.retired,
+    hints: result.hints,
+  };
+}
+
+function publishBody(result: PublishResult) {
+  return { extension: result.extension, version: versionSummary(result.version), supergraph: result.supergraph, hints: result.hints, report: result.report };
+}
+
+/** The names a release's members give in their manifests (authorization runs before validation, which lists every bad member). */
+function memberNames(extensions: readonly ReleaseMemberInput[]): string[] {
+  return extensions.map((e) => (e.manifest as { name?: unknown } | null)?.name).filter((name): name is string => typeof name === 'string');
+}
+
 export async function adminApi(app: FastifyInstance, options: AdminApiOptions): Promise<void> {
   const { registry, verifier } = options;
-  const store = registry.store;
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public) return;
@@ -92,7 +110,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
 
   app.get('/extensions', { schema: adminSchemas.listExtensions }, async (request) => {
     const principal = principalOf(request);
-    const all = await store.listExtensions();
+    const all = await registry.listExtensions();
     const visible = isAdmin(principal) ? all : all.filter((e) => principal.scopes.has(publishScopeFor(e.name)));
     return { extensions: visible };
   });
@@ -108,25 +126,16 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     },
   );
 
-  async function existing(name: string): Promise<ExtensionRecord> {
-    const record = await store.getExtension(name);
-    if (!record) {
-      throw new GraftError(GraftErrorCode.EXTENSION_NOT_FOUND, `There is no extension "${name}": check the name (GET /admin/extensions lists them).`, { extension: name });
-    }
-    return record;
-  }
-
   app.get<{ Params: { name: string } }>('/extensions/:name', { schema: adminSchemas.getExtension }, async (request) => {
     requireExtensionScope(principalOf(request), request.params.name);
-    const record = await existing(request.params.name);
-    const versions = (await store.listVersions(record.name)).map(versionSummary);
+    const record = await registry.getExtension(request.params.name);
+    const versions = (await registry.listVersions(record.name)).map(versionSummary);
     return { ...record, versions };
   });
 
   app.get<{ Params: { name: string } }>('/extensions/:name/versions', { schema: adminSchemas.listVersions }, async (request) => {
     requireExtensionScope(principalOf(request), request.params.name);
-    await existing(request.params.name);
-    return { versions: (await store.listVersions(request.params.name)).map(versionSummary) };
+    return { versions: (await registry.listVersions(request.params.name)).map(versionSummary) };
   });
 
   app.get<{ Params: { name: string; version: string } }>(
@@ -135,12 +144,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     async (request) => {
       const { name, version } = request.params;
       requireExtensionScope(principalOf(request), name);
-      await existing(name);
-      const record = await store.getVersion(name, version);
-      if (!record) {
-        throw new GraftError(GraftErrorCode.VERSION_NOT_FOUND, `Extension "${name}" has no version ${version}: GET /admin/extensions/${name}/versions lists them.`, { extension: name });
-      }
-      return record;
+      return registry.getVersion(name, version);
     },
   );
 
@@ -156,21 +160,48 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
         { manifest: request.body.manifest, sdl: request.body.sdl, expectedName: name, ...(force ? { force } : {}), ...(directiveModules ? { directiveModules } : {}) },
         principal,
       );
-      return reply.code(201).send({
-        extension: result.extension,
-        version: versionSummary(result.version),
-        supergraph: result.supergraph,
-        hints: result.hints,
-        report: result.report,
-      });
+      return reply.code(201).send(publishBody(result));
     },
   );
+
+  // A release: several extension versions composed, stored and swapped together, all or
+  // none; extensions not registered yet are registered in the same transaction.
+  app.post<{ Body: { extensions: ReleaseMemberInput[]; reason?: string; force?: { reason: string } } }>(
+    '/releases',
+    { schema: adminSchemas.createRelease, config: { rateLimit: publishRateLimit } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { extensions, reason, force } = request.body;
+      if (extensions.length === 0) {
+        throw new GraftError(GraftErrorCode.BAD_REQUEST, 'The release is empty: send at least one extension ("extensions": [{ "manifest", "sdl" }]).');
+      }
+      const names = memberNames(extensions);
+      const twice = names.find((name, i) => names.indexOf(name) !== i);
+      if (twice !== undefined) {
+        throw new GraftError(GraftErrorCode.BAD_REQUEST, `Extension "${twice}" appears more than once in the release: send each extension once.`, { extension: twice });
+      }
+      // graft:publish:<name> for every member (which is also who may register a new one).
+      for (const name of names) requireExtensionScope(principal, name);
+      if (!isAdmin(principal) && names.length < extensions.length) {
+        throw new GraftError(GraftErrorCode.FORBIDDEN, `Every member of a release needs a manifest naming its extension, so that the caller's scopes can be checked; the token has: ${[...principal.scopes].join(' ') || 'no scope'}.`);
+      }
+      const result = await registry.release({ extensions, registerMissing: true, ...(reason ? { reason } : {}), ...(force ? { force } : {}) }, principal);
+      return reply.code(201).send(releaseBody(result));
+    },
+  );
+
+  app.get<{ Querystring: { extension?: string; limit?: number } }>('/releases', { schema: adminSchemas.listReleases }, async (request) => {
+    const principal = principalOf(request);
+    const { extension, limit } = request.query;
+    if (extension === undefined) requireAdmin(principal);
+    else requireExtensionScope(principal, extension);
+    return { releases: await registry.listReleases({ limit: limit ?? 100, ...(extension === undefined ? {} : { extension }) }) };
+  });
 
   for (const [action, status] of [['pause', 'paused'], ['resume', 'active']] as const) {
     app.post<{ Params: { name: string } }>(`/extensions/:name/${action}`, { schema: adminSchemas.setStatus(action) }, async (request) => {
       const principal = principalOf(request);
       requireExtensionScope(principal, request.params.name);
-      await existing(request.params.name);
       return registry.setStatus(request.params.name, status, principal);
     });
   }
@@ -188,14 +219,13 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
       const principal = principalOf(request);
       // Which tenants see an extension is the platform's decision, not the extension owner's.
       requireAdmin(principal);
-      await existing(request.params.name);
       return registry.setTenants(request.params.name, request.body.tenants, principal);
     },
   );
 
   app.get<{ Params: { name: string } }>('/extensions/:name/health', { schema: adminSchemas.getHealth }, async (request) => {
     requireExtensionScope(principalOf(request), request.params.name);
-    await existing(request.params.name);
+    await registry.getExtension(request.params.name);
     return options.health.status(request.params.name);
   });
 
@@ -214,10 +244,11 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
 
   app.get('/supergraph', { schema: adminSchemas.getSupergraph }, async (request) => {
     requireAdmin(principalOf(request));
-    const stored = await store.getActiveSupergraph();
+    const stored = await registry.getActiveSupergraph();
     if (!stored) throw new GraftError(GraftErrorCode.NO_SUPERGRAPH, 'No extension has been published yet: publish one with graft publish.');
     const serving = options.currentSupergraph();
-    return { ...stored, serving: serving?.id === stored.id };
+    // The @policy names let `graft check --registry` judge UNKNOWN_POLICY as publish does.
+    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies };
   });
 
   app.get<{ Params: { name: string } }>('/extensions/:name/changelog', { schema: adminSchemas.getChangelog }, async (request) => {
@@ -251,7 +282,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     requireAdmin(principalOf(request));
     const { extension, limit } = request.query;
     return {
-      events: await store.listAuditEvents({ limit: limit ?? 100, ...(extension === undefined ? {} : { extension }) }),
+      events: await registry.listAuditEvents({ limit: limit ?? 100, ...(extension === undefined ? {} : { extension }) }),
     };
   });
 }

@@ -12,6 +12,11 @@ const errorBody = {
   },
 } as const;
 
+const members = {
+  type: 'array',
+  items: { type: 'object', properties: { extension: { type: 'string' }, version: { type: 'string' } } },
+} as const;
+
 const extensionRecord = {
   type: 'object',
   required: ['name', 'owner', 'description', 'status', 'createdAt', 'updatedAt'],
@@ -47,6 +52,19 @@ const versionRecord = {
     manifest: { type: 'object', additionalProperties: true, description: 'graft.json as published (see schema/manifest.schema.json)' },
     sdl: { type: 'string' },
     report: { type: 'object', additionalProperties: true, description: 'The change report stored with the version (absent for versions published before reports were stored)' },
+  },
+} as const;
+
+const releaseRecord = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    supergraphId: { type: 'integer' },
+    actor: { type: 'string' },
+    reason: { type: 'string' },
+    members,
+    retired: { type: 'array', items: { type: 'string' } },
+    createdAt: { type: 'string', format: 'date-time' },
   },
 } as const;
 
@@ -129,6 +147,12 @@ const changelog = {
             },
           },
           notes: { type: 'array', items: { type: 'string' } },
+          release: {
+            type: 'object',
+            nullable: true,
+            description: 'The release this version came in, when other versions were published or extensions retired with it; null for a publish of one',
+            properties: { id: { type: 'integer' }, reason: { type: 'string', nullable: true }, members, retired: { type: 'array', items: { type: 'string' } } },
+          },
         },
       },
     },
@@ -166,11 +190,6 @@ const healthRecord = {
       properties: { detected: { type: 'boolean' }, checkedAt: { type: 'string', nullable: true }, summary: { type: 'string' } },
     },
   },
-} as const;
-
-const members = {
-  type: 'array',
-  items: { type: 'object', properties: { extension: { type: 'string' }, version: { type: 'string' } } },
 } as const;
 
 const nameParam = {
@@ -287,6 +306,77 @@ export const adminSchemas = {
       },
       ...errors,
     },
+  },
+  createRelease: {
+    summary: 'Publish several extension versions together: composed with the rest of the active graph, stored and swapped together, all or none',
+    description:
+      'Extensions not registered yet are registered in the same transaction. Needs graft:admin, or graft:publish:<name> for every member. ' +
+      'A refusal lists every finding of every member in details.findings ({ code, severity, extension, step, path?, message }); nothing is stored and the current supergraph keeps serving.',
+    tags: ['versions'],
+    security,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['extensions'],
+      properties: {
+        extensions: {
+          type: 'array',
+          maxItems: 100,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['manifest', 'sdl'],
+            properties: {
+              manifest: { type: 'object', additionalProperties: true, description: 'graft.json (validated against schema/manifest.schema.json)' },
+              sdl: { type: 'string', description: 'The subgraph SDL (Federation 2)' },
+              directiveModules: { type: 'object', maxProperties: 50, additionalProperties: { type: 'string' }, description: 'Sources of the resolver directive modules the manifest declares, by path' },
+            },
+          },
+        },
+        reason: { type: 'string', maxLength: 2000, description: 'Why: kept with the release and in the audit log' },
+        force: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['reason'],
+          description: 'graft:admin only: as for a publish of one, for every member',
+          properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+        },
+      },
+    },
+    response: {
+      201: {
+        type: 'object',
+        properties: {
+          release: releaseRecord,
+          supergraph: { type: 'object', properties: { id: { type: 'integer' }, hash: { type: 'string' }, members, createdAt: { type: 'string' } } },
+          versions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                extension: extensionRecord,
+                version: versionSummary,
+                report: { type: 'object', additionalProperties: true, description: 'The change report stored with the version' },
+              },
+            },
+          },
+          retired: { type: 'array', items: extensionRecord },
+          hints: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      ...errors,
+    },
+  },
+  listReleases: {
+    summary: 'Releases, newest first (all: graft:admin; with ?extension=<name>: its owner too)',
+    tags: ['versions'],
+    security,
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { extension: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
+    },
+    response: { 200: { type: 'object', properties: { releases: { type: 'array', items: releaseRecord } } }, ...errors },
   },
   getChangelog: {
     summary: "An extension's changelog, newest version first: verdict, changes by criticality, forced overrides, deprecations and their earliest removal dates",
@@ -422,6 +512,7 @@ export const adminSchemas = {
           sdl: { type: 'string' },
           apiSdl: { type: 'string' },
           serving: { type: 'boolean' },
+          knownPolicies: { type: 'array', items: { type: 'string' }, description: 'The @policy names the gateway config registers (what UNKNOWN_POLICY is judged against)' },
         },
       },
       ...errors,

@@ -13,27 +13,26 @@ export type ExampleToPublish = Pick<RunningExample, 'name' | 'url' | 'manifestPa
 /** The leader task's name in multi-process mode. */
 export const BOOTSTRAP_TASK = 'bootstrap-examples';
 
-/** Registers and publishes the examples that the registry does not know yet; returns "name@version" of each published. */
+/**
+ * Registers and publishes, as one release, the examples that the registry does not serve
+ * yet (so examples that need each other need no order); returns "name@version" of each.
+ */
 export async function bootstrapExamples(server: Pick<GraftServer, 'registry'>, examples: readonly ExampleToPublish[]): Promise<string[]> {
-  const published: string[] = [];
   const loaded = await Promise.all(examples.map(async (example) => ({ example, ...(await loadManifestFile(example.manifestPath)) })));
-  // Extensions that implement resolver directives first: the others' SDL may use them.
-  loaded.sort((a, b) => Number(!a.manifest.directives?.length) - Number(!b.manifest.directives?.length));
-  for (const { example, manifest, sdl } of loaded) {
-    const known = await server.registry.store.getExtension(example.name);
-    if (known?.activeVersion) continue;
-    const directiveModules = await loadDirectiveSources(example.manifestPath, manifest);
-    // The example may run on another port than its manifest says (EXAMPLES_PORT_BASE).
-    const withUrl = { ...manifest, subgraph: { ...manifest.subgraph, url: example.url } };
-    if (!known) {
-      await server.registry.register({ name: manifest.name, owner: manifest.owner, description: manifest.description ?? '' }, SYSTEM_ACTOR);
-    }
-    await server.registry.publish({ manifest: withUrl, sdl, directiveModules }, SYSTEM_ACTOR);
-    published.push(`${manifest.name}@${manifest.version}`);
-  }
-  // Listed in the examples' order, whatever the publish order was.
-  const position = (entry: string) => examples.findIndex((e) => entry.startsWith(`${e.name}@`));
-  return published.sort((a, b) => position(a) - position(b));
+  const missing: typeof loaded = [];
+  for (const entry of loaded) if (!(await server.registry.findExtension(entry.example.name))?.activeVersion) missing.push(entry);
+  if (missing.length === 0) return [];
+  const extensions = await Promise.all(
+    missing.map(async ({ example, manifest, sdl }) => ({
+      // The example may run on another port than its manifest says (EXAMPLES_PORT_BASE).
+      manifest: { ...manifest, subgraph: { ...manifest.subgraph, url: example.url } },
+      sdl,
+      directiveModules: await loadDirectiveSources(example.manifestPath, manifest),
+    })),
+  );
+  await server.registry.release({ extensions, registerMissing: true, reason: 'graft start: the example extensions' }, SYSTEM_ACTOR);
+  // Listed in the examples' order.
+  return missing.map(({ manifest }) => `${manifest.name}@${manifest.version}`);
 }
 
 /** The bootstrap task's payload, checked: it crosses a process boundary. */

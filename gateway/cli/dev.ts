@@ -94,7 +94,7 @@ async function runDev(options: DevOptions): Promise<void> {
 
   const publish = async (input: { manifest: ExtensionManifest; sdl: string; force?: { reason: string } }) => {
     const { name } = input.manifest;
-    if (!(await server.registry.store.getExtension(name))) {
+    if (!(await server.registry.findExtension(name))) {
       await server.registry.register({ name, owner: input.manifest.owner, description: input.manifest.description ?? '' }, SYSTEM_ACTOR);
     }
     const result = await server.registry.publish(input as Parameters<typeof server.registry.publish>[0], SYSTEM_ACTOR);

@@ -99,9 +99,8 @@ export class DirectiveRuntime {
     const prepared = prepareDirectives(supergraph.sdl, supergraph.apiSchema, modules);
     this.#prepared.set(supergraph.apiSchema, prepared);
     this.#original.set(prepared.extendedSchema, supergraph.apiSchema);
-    this.#previous = this.#latest;
-    this.#latest = prepared;
-    this.sandbox.retain(new Set([...prepared.moduleKeys, ...(this.#previous?.moduleKeys ?? [])]));
+    // Not #latest yet: a prepared supergraph may still be discarded (a release the store
+    // refused, a conflict retry); only an activated one becomes current (#activated).
     const step: ResultStep = (result, requestContext) =>
       applyDirectives(prepared, result, requestContext, this.#documents.get(requestContext.request) ?? requestContext.document, {
         sandbox: this.sandbox,
@@ -120,9 +119,10 @@ export class DirectiveRuntime {
     };
     return {
       onSchemaLoadOrUpdate: (callback: GatewaySchemaLoadOrUpdateCallback): GatewayUnsubscriber =>
-        inner.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) =>
-          callback({ apiSchema: this.#prepared.get(apiSchema)?.extendedSchema ?? apiSchema, coreSupergraphSdl }),
-        ),
+        inner.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+          this.#activated(apiSchema);
+          callback({ apiSchema: this.#prepared.get(apiSchema)?.extendedSchema ?? apiSchema, coreSupergraphSdl });
+        }),
       load: async (options): Promise<GatewayLoadResult> => {
         const loaded = await inner.load(options);
         executor = loaded.executor ?? undefined;
@@ -157,6 +157,19 @@ export class DirectiveRuntime {
   }
 
   // ---------------------------------------------------------------------------
+
+  /**
+   * The gateway now serves this API schema (it announces every activation): its directives
+   * become the current ones, and the sandbox keeps the modules of it and of the graph
+   * before it (requests in flight may still run those).
+   */
+  #activated(apiSchema: GraphQLSchema): void {
+    const prepared = this.#prepared.get(apiSchema);
+    if (!prepared || prepared === this.#latest) return;
+    this.#previous = this.#latest;
+    this.#latest = prepared;
+    this.sandbox.retain(new Set([...prepared.moduleKeys, ...(this.#previous?.moduleKeys ?? [])]));
+  }
 
   #modulesOf(prepared: PreparedDirectives | undefined): DirectiveModule[] {
     return [...(prepared?.entries.values() ?? [])].flatMap((e) => (e.module ? [e.module] : []));

@@ -105,6 +105,19 @@ export function deprecatedElements(sdl: string): Map<string, DeprecatedElement> 
   return result;
 }
 
+/** The names of the types an SDL defines or extends (to tell which member of a release an API change is about). */
+export function definedTypeNames(sdl: string): Set<string> {
+  const names = new Set<string>();
+  let definitions: readonly DefinitionNode[];
+  try {
+    definitions = parse(sdl, { noLocation: true }).definitions;
+  } catch {
+    return names; // the pipeline's manifest step reports an SDL that does not parse
+  }
+  for (const definition of definitions) if ('name' in definition && definition.name && definition.kind !== Kind.DIRECTIVE_DEFINITION) names.add(definition.name.value);
+  return names;
+}
+
 /** Removals that need a deprecation period first (see rule 2 in the header). */
 const REMOVAL_TYPES: Record<string, Removal['kind']> = {
   FIELD_REMOVED: 'field',
@@ -269,6 +282,11 @@ export interface ChangelogEntry {
   deprecations: ChangelogDeprecation[];
   forced: ForcedOverride | null;
   notes: string[];
+  /**
+   * The release this version came in when it was not alone in it (other versions published
+   * or extensions retired with it, POST /admin/releases); null for a publish of one.
+   */
+  release: { id: number; reason: string | null; members: Array<{ extension: string; version: string }>; retired: string[] } | null;
 }
 
 export interface Changelog {
@@ -293,13 +311,17 @@ function changelogChanges(changes: readonly SchemaChange[]): SchemaChange[] {
   return changes.filter((c) => c.level === 'subgraph' || !own.has(`${c.type} ${c.path}`));
 }
 
-/** The changelog of one extension from its stored versions (newest first). */
+/** The changelog of one extension from its stored versions (newest first) and the releases they came in. */
 export function buildChangelog(
   extension: string,
-  versions: ReadonlyArray<{ version: string; sdl: string; publishedAt: string; publishedBy: string; report?: Record<string, unknown> }>,
+  versions: ReadonlyArray<{ version: string; sdl: string; publishedAt: string; publishedBy: string; supergraphId?: number; report?: Record<string, unknown> }>,
   deprecationDays: number,
+  releases: ReadonlyArray<{ id: number; supergraphId: number; reason: string | undefined; members: Array<{ extension: string; version: string }>; retired: string[] }> = [],
 ): Changelog {
+  const releaseOf = new Map(releases.map((r) => [r.supergraphId, r]));
   const entries = versions.map((version, index): ChangelogEntry => {
+    const release = version.supergraphId === undefined ? undefined : releaseOf.get(version.supergraphId);
+    const together = release && release.members.length + release.retired.length > 1 ? release : undefined;
     const report = isVersionReport(version.report) ? version.report : undefined;
     const previous = versions[index + 1];
     const changes = changelogChanges(report?.changes ?? []);
@@ -327,6 +349,7 @@ export function buildChangelog(
       deprecations,
       forced: report?.forced ?? null,
       notes: report ? report.notes : ['Published before change reports were stored: no verdict or changes recorded.'],
+      release: together ? { id: together.id, reason: together.reason ?? null, members: together.members, retired: together.retired } : null,
     };
   });
 

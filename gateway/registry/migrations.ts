@@ -152,6 +152,51 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    name: 'releases',
+    up: `
+      -- A release: extension versions stored and swapped together with one supergraph, all
+      -- or nothing (a single publish is a release of one, a retirement one that retires).
+      CREATE TABLE releases (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        supergraph_id INTEGER NOT NULL UNIQUE REFERENCES supergraphs (id),
+        actor         TEXT NOT NULL,
+        reason        TEXT,
+        created_at    TEXT NOT NULL
+      );
+      -- A release's one audit event points at it, so the audit log of an extension also
+      -- finds the releases of several extensions it was part of.
+      ALTER TABLE audit_events ADD COLUMN release_id INTEGER REFERENCES releases (id);
+      -- What each release did to each extension: published a version, or retired it.
+      CREATE TABLE release_members (
+        release_id INTEGER NOT NULL REFERENCES releases (id),
+        position   INTEGER NOT NULL,
+        extension  TEXT NOT NULL REFERENCES extensions (name),
+        version    TEXT,
+        change     TEXT NOT NULL CHECK (change IN ('publish', 'retire')),
+        PRIMARY KEY (release_id, extension),
+        CHECK ((change = 'publish') = (version IS NOT NULL))
+      );
+      CREATE INDEX release_members_by_extension ON release_members (extension, release_id);
+      CREATE TRIGGER releases_no_update BEFORE UPDATE ON releases
+      BEGIN
+        SELECT RAISE(ABORT, 'releases are history: make a new release instead');
+      END;
+      CREATE TRIGGER releases_no_delete BEFORE DELETE ON releases
+      BEGIN
+        SELECT RAISE(ABORT, 'releases are history: make a new release instead');
+      END;
+      CREATE TRIGGER release_members_no_update BEFORE UPDATE ON release_members
+      BEGIN
+        SELECT RAISE(ABORT, 'releases are history: make a new release instead');
+      END;
+      CREATE TRIGGER release_members_no_delete BEFORE DELETE ON release_members
+      BEGIN
+        SELECT RAISE(ABORT, 'releases are history: make a new release instead');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

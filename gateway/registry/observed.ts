@@ -8,6 +8,7 @@ import type { RegistryStore } from './types.js';
 /** Which write committed: the RegistryStore method's name. */
 export type RegistryWrite =
   | 'createExtension'
+  | 'applyRelease'
   | 'publishVersion'
   | 'setStatus'
   | 'retireExtension'
@@ -31,6 +32,8 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     createExtension: (input, actor) => after('createExtension', store.createExtension(input, actor)),
     getExtension: (name) => store.getExtension(name),
     listExtensions: () => store.listExtensions(),
+    applyRelease: (input) => after('applyRelease', store.applyRelease(input)),
+    listReleases: (options) => store.listReleases(options),
     publishVersion: (input) => after('publishVersion', store.publishVersion(input)),
     getVersion: (extension, version) => store.getVersion(extension, version),
     listVersions: (extension) => store.listVersions(extension),

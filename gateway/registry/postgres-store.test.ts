@@ -10,6 +10,7 @@ import { postgresAvailability, startTestPostgres, type TestPostgres } from '../.
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { LATEST_SCHEMA_VERSION, openPostgresRegistry, POSTGRES_MIGRATIONS, type PostgresRegistryStore } from './index.js';
 import { MIGRATIONS } from './migrations.js';
+import { releaseContract } from './release-contract.js';
 import { newVersion, registryStoreContract, rejectsWith, type ContractTables } from './store-contract.js';
 
 const { skip } = postgresAvailability();
@@ -77,6 +78,14 @@ registryStoreContract(
   },
   { skip },
 );
+
+describe('releases on PostgreSQL', { skip: skip ?? false }, () => {
+  afterEach(closeAll);
+  releaseContract('PostgreSQL', async () => {
+    await freshRegistry();
+    return open();
+  });
+});
 
 describe('PostgreSQL only', { skip: skip ?? false }, () => {
   beforeEach(freshRegistry);

@@ -16,15 +16,18 @@ import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { ExtensionManifest } from '../manifest/index.js';
 import { ADVISORY_LOCKS, applyPostgresMigrations } from './postgres-migrations.js';
 import {
+  alreadyRetired,
   checkAuditLimit,
   checkBasedOn,
-  checkManifestMatches,
+  checkReleaseShape,
   checkVersionOrder,
-  checkVersionSyntax,
   nameTaken,
   newestFirst,
   notFound,
   now,
+  publishAsRelease,
+  releaseAction,
+  retireAsRelease,
   sha256,
   STATUS_ACTION,
 } from './rules.js';
@@ -35,12 +38,14 @@ import type {
   ExtensionVersionRecord,
   NewExtension,
   NewOperation,
+  NewRelease,
   NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
   RegistryChangeFeed,
   RegistryLeadership,
   RegistryStore,
+  ReleaseRecord,
   SupergraphRecord,
 } from './types.js';
 
@@ -102,6 +107,15 @@ interface OperationRow {
   registered_at: Date;
   updated_at: Date;
 }
+interface ReleaseRow {
+  id: string;
+  supergraph_id: string;
+  actor: string;
+  reason: string | null;
+  created_at: Date;
+  /** Aggregated by listReleases, in position order. */
+  members: Array<{ extension: string; version: string | null; change: 'publish' | 'retire' }>;
+}
 interface AuditRow {
   id: string;
   at: Date;
@@ -153,6 +167,18 @@ function toOperation(row: OperationRow): RegisteredOperationRecord {
     registeredBy: row.registered_by,
     registeredAt: iso(row.registered_at),
     updatedAt: iso(row.updated_at),
+  };
+}
+
+function toRelease(row: ReleaseRow): ReleaseRecord {
+  return {
+    id: Number(row.id),
+    supergraphId: Number(row.supergraph_id),
+    actor: row.actor,
+    reason: row.reason ?? undefined,
+    members: row.members.filter((m) => m.change === 'publish').map((m) => ({ extension: m.extension, version: m.version as string })),
+    retired: row.members.filter((m) => m.change === 'retire').map((m) => m.extension),
+    createdAt: iso(row.created_at),
   };
 }
 
@@ -309,53 +335,136 @@ export class PostgresRegistryStore implements RegistryStore {
     return (await this.#read<ExtensionRow>('SELECT * FROM extensions ORDER BY name COLLATE "C"')).map(toExtension);
   }
 
-  async publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }> {
-    checkVersionSyntax(input.extension, input.version);
-    checkManifestMatches(input);
+  async applyRelease(input: NewRelease): Promise<{ release: ReleaseRecord; versions: ExtensionVersionRecord[]; supergraph: SupergraphRecord; extensions: ExtensionRecord[] }> {
+    checkReleaseShape(input);
+    const retire = input.retire ?? [];
     // Serialise before the transaction: a manifest that cannot become JSON fails before anything is written.
-    const manifestJson = JSON.stringify(input.manifest);
-    const reportJson = input.report === undefined ? null : JSON.stringify(input.report);
+    const members = input.members.map((member) => ({
+      member,
+      manifestJson: JSON.stringify(member.manifest),
+      reportJson: member.report === undefined ? null : JSON.stringify(member.report),
+    }));
     return this.#write(async (tx) => {
+      // Every refusal first, so nothing is written unless all of it can be.
       await this.#checkBasedOn(tx, input.supergraph.basedOn);
-      if (!(await tx.query('SELECT 1 FROM extensions WHERE name = $1', [input.extension])).rowCount) throw notFound(input.extension);
-      const stored = (await tx.query<{ version: string }>('SELECT version FROM extension_versions WHERE extension = $1', [input.extension])).rows;
-      checkVersionOrder(input.extension, input.version, stored.map((r) => r.version));
+      for (const { member } of members) {
+        const known = Boolean((await tx.query('SELECT 1 FROM extensions WHERE name = $1', [member.extension])).rowCount);
+        if (member.register) {
+          if (known) throw nameTaken(member.extension);
+          continue;
+        }
+        if (!known) throw notFound(member.extension);
+        const stored = (await tx.query<{ version: string }>('SELECT version FROM extension_versions WHERE extension = $1', [member.extension])).rows;
+        checkVersionOrder(member.extension, member.version, stored.map((r) => r.version));
+      }
+      for (const name of retire) {
+        if ((await this.#extensionIn(tx, name)).status === 'retired') throw alreadyRetired(name);
+      }
+
       const at = now();
       const supergraph = await this.#insertSupergraph(tx, input.supergraph, at);
-      await tx.query(
-        `INSERT INTO extension_versions (extension, version, manifest, sdl, published_by, published_at, supergraph_id, report)
-         VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb)`,
-        [input.extension, input.version, manifestJson, input.sdl, input.publishedBy, at, supergraph.id, reportJson],
-      );
-      for (const [path, source] of Object.entries(input.directiveModules ?? {})) {
-        await tx.query('INSERT INTO directive_modules (extension, version, path, source, sha256) VALUES ($1, $2, $3, $4, $5)', [
-          input.extension,
-          input.version,
-          path,
-          source,
-          sha256(source),
+      const versions: ExtensionVersionRecord[] = [];
+      for (const { member, manifestJson, reportJson } of members) {
+        if (member.register) {
+          await tx.query(
+            `INSERT INTO extensions (name, owner, description, status, created_at, updated_at) VALUES ($1, $2, $3, 'active', $4, $4)`,
+            [member.extension, member.register.owner, member.register.description, at],
+          );
+        }
+        await tx.query(
+          `INSERT INTO extension_versions (extension, version, manifest, sdl, published_by, published_at, supergraph_id, report)
+           VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb)`,
+          [member.extension, member.version, manifestJson, member.sdl, input.actor, at, supergraph.id, reportJson],
+        );
+        for (const [path, source] of Object.entries(member.directiveModules ?? {})) {
+          await tx.query('INSERT INTO directive_modules (extension, version, path, source, sha256) VALUES ($1, $2, $3, $4, $5)', [
+            member.extension,
+            member.version,
+            path,
+            source,
+            sha256(source),
+          ]);
+        }
+        await tx.query('UPDATE extensions SET active_version = $2, updated_at = $3 WHERE name = $1', [member.extension, member.version, at]);
+        versions.push({
+          extension: member.extension,
+          version: member.version,
+          manifest: JSON.parse(manifestJson) as ExtensionManifest,
+          sdl: member.sdl,
+          publishedBy: input.actor,
+          publishedAt: at,
+          supergraphId: supergraph.id,
+          ...(reportJson === null ? {} : { report: JSON.parse(reportJson) as Record<string, unknown> }),
+          ...(member.directiveModules && Object.keys(member.directiveModules).length > 0 ? { directiveModules: { ...member.directiveModules } } : {}),
+        });
+      }
+      for (const name of retire) await tx.query(`UPDATE extensions SET status = 'retired', updated_at = $2 WHERE name = $1`, [name, at]);
+
+      const { rows } = await tx.query<{ id: string }>('INSERT INTO releases (supergraph_id, actor, reason, created_at) VALUES ($1, $2, $3, $4) RETURNING id', [
+        supergraph.id,
+        input.actor,
+        input.reason ?? null,
+        at,
+      ]);
+      const releaseId = Number(rows[0]?.id);
+      const changes = [
+        ...input.members.map((m) => ({ extension: m.extension, version: m.version as string | null, change: 'publish' as const })),
+        ...retire.map((name) => ({ extension: name, version: null, change: 'retire' as const })),
+      ];
+      for (const [position, change] of changes.entries()) {
+        await tx.query('INSERT INTO release_members (release_id, position, extension, version, change) VALUES ($1, $2, $3, $4, $5)', [
+          releaseId,
+          position,
+          change.extension,
+          change.version,
+          change.change,
         ]);
       }
-      await tx.query('UPDATE extensions SET active_version = $2, updated_at = $3 WHERE name = $1', [input.extension, input.version, at]);
-      await this.#audit(tx, at, input.publishedBy, 'publish', input.extension, {
-        version: input.version,
-        supergraphId: supergraph.id,
-        hash: supergraph.hash,
-        ...input.auditDetails,
-      });
-      const version: ExtensionVersionRecord = {
-        extension: input.extension,
-        version: input.version,
-        manifest: JSON.parse(manifestJson) as ExtensionManifest,
-        sdl: input.sdl,
-        publishedBy: input.publishedBy,
-        publishedAt: at,
-        supergraphId: supergraph.id,
-        ...(reportJson === null ? {} : { report: JSON.parse(reportJson) as Record<string, unknown> }),
-        ...(input.directiveModules && Object.keys(input.directiveModules).length > 0 ? { directiveModules: { ...input.directiveModules } } : {}),
-      };
-      return { version, supergraph };
+      const release = toRelease({ id: String(releaseId), supergraph_id: String(supergraph.id), actor: input.actor, reason: input.reason ?? null, created_at: new Date(at), members: changes });
+      const involved = [...release.members.map((m) => m.extension), ...release.retired];
+      const registered = input.members.flatMap((m) => (m.register ? [{ extension: m.extension, owner: m.register.owner, description: m.register.description }] : []));
+      const action = releaseAction(input);
+      await this.#audit(
+        tx,
+        at,
+        input.actor,
+        action,
+        involved.length === 1 ? involved[0] : undefined,
+        {
+          release: releaseId,
+          ...(action === 'publish' ? { version: release.members[0]?.version } : {}),
+          ...(action === 'retire' ? { to: 'retired' } : {}),
+          versions: release.members,
+          retired: release.retired,
+          ...(registered.length > 0 ? { registered } : {}),
+          supergraphId: supergraph.id,
+          hash: supergraph.hash,
+          ...(input.reason === undefined ? {} : { reason: input.reason }),
+          ...input.auditDetails,
+        },
+        releaseId,
+      );
+      const extensions: ExtensionRecord[] = [];
+      for (const name of involved) extensions.push(await this.#extensionIn(tx, name));
+      return { release, versions, supergraph, extensions };
     });
+  }
+
+  async listReleases(options: { extension?: string; limit?: number } = {}): Promise<ReleaseRecord[]> {
+    checkAuditLimit(options.limit);
+    const rows = await this.#read<ReleaseRow>(
+      `SELECT r.*, (SELECT json_agg(json_build_object('extension', m.extension, 'version', m.version, 'change', m.change) ORDER BY m.position)
+                    FROM release_members m WHERE m.release_id = r.id) AS members
+         FROM releases r
+        WHERE $1::text IS NULL OR r.id IN (SELECT release_id FROM release_members WHERE extension = $1)
+        ORDER BY r.id DESC LIMIT $2`,
+      [options.extension ?? null, options.limit ?? null],
+    );
+    return rows.map(toRelease);
+  }
+
+  async publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }> {
+    return publishAsRelease(this, input);
   }
 
   async getVersion(extension: string, version: string): Promise<ExtensionVersionRecord | undefined> {
@@ -379,15 +488,7 @@ export class PostgresRegistryStore implements RegistryStore {
   }
 
   async retireExtension(name: string, supergraph: NewSupergraph, actor: string): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }> {
-    return this.#write(async (tx) => {
-      await this.#checkBasedOn(tx, supergraph.basedOn);
-      const before = await this.#extensionIn(tx, name);
-      const at = now();
-      await tx.query(`UPDATE extensions SET status = 'retired', updated_at = $2 WHERE name = $1`, [name, at]);
-      const stored = await this.#insertSupergraph(tx, supergraph, at);
-      await this.#audit(tx, at, actor, 'retire', name, { from: before.status, to: 'retired', supergraphId: stored.id, hash: stored.hash });
-      return { extension: { ...before, status: 'retired' as const, updatedAt: at }, supergraph: stored };
-    });
+    return retireAsRelease(this, name, supergraph, actor);
   }
 
   async setTenants(name: string, tenants: string[] | null, actor: string): Promise<ExtensionRecord> {
@@ -427,7 +528,12 @@ export class PostgresRegistryStore implements RegistryStore {
     const rows =
       options.extension === undefined
         ? await this.#read<AuditRow>('SELECT * FROM audit_events ORDER BY id DESC LIMIT $1', [options.limit ?? null])
-        : await this.#read<AuditRow>('SELECT * FROM audit_events WHERE extension = $1 ORDER BY id DESC LIMIT $2', [options.extension, options.limit ?? null]);
+        : // An extension's own events, and those of the releases of several extensions it was in.
+          await this.#read<AuditRow>(
+            `SELECT * FROM audit_events WHERE extension = $1 OR release_id IN (SELECT release_id FROM release_members WHERE extension = $1)
+              ORDER BY id DESC LIMIT $2`,
+            [options.extension, options.limit ?? null],
+          );
     return rows.map(toAudit);
   }
 
@@ -658,10 +764,18 @@ export class PostgresRegistryStore implements RegistryStore {
   }
 
   /** Every write records one audit event, and with it the nudge (sent by PostgreSQL at commit only). */
-  async #audit(tx: Queryable, at: string, actor: string, action: string, extension: string | undefined, details: Record<string, unknown>): Promise<void> {
+  async #audit(
+    tx: Queryable,
+    at: string,
+    actor: string,
+    action: string,
+    extension: string | undefined,
+    details: Record<string, unknown>,
+    releaseId: number | null = null,
+  ): Promise<void> {
     const { rows } = await tx.query<{ id: string }>(
-      'INSERT INTO audit_events (at, actor, action, extension, details) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id',
-      [at, actor, action, extension ?? null, JSON.stringify(details)],
+      'INSERT INTO audit_events (at, actor, action, extension, details, release_id) VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING id',
+      [at, actor, action, extension ?? null, JSON.stringify(details), releaseId],
     );
     await tx.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, String(rows[0]?.id ?? '')]);
   }

@@ -4,7 +4,17 @@
 import { createHash } from 'node:crypto';
 import semver from 'semver';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
-import type { ExtensionStatus, NewVersion } from './types.js';
+import type {
+  ExtensionRecord,
+  ExtensionStatus,
+  ExtensionVersionRecord,
+  NewRelease,
+  NewReleaseMember,
+  NewSupergraph,
+  NewVersion,
+  RegistryStore,
+  SupergraphRecord,
+} from './types.js';
 
 /** The audit verb for each status an extension is moved to. */
 export const STATUS_ACTION: Record<ExtensionStatus, string> = { active: 'resume', paused: 'pause', retired: 'retire' };
@@ -40,7 +50,7 @@ export function checkVersionSyntax(extension: string, version: string): void {
 }
 
 /** The stored manifest must describe the version it is stored as, or later reads would lie. */
-export function checkManifestMatches(input: Pick<NewVersion, 'extension' | 'version' | 'manifest'>): void {
+export function checkManifestMatches(input: Pick<NewReleaseMember, 'extension' | 'version' | 'manifest'>): void {
   if (input.manifest.name !== input.extension) {
     throw new GraftError(
       GraftErrorCode.NAME_MISMATCH,
@@ -57,6 +67,33 @@ export function checkManifestMatches(input: Pick<NewVersion, 'extension' | 'vers
       { extension: input.extension, details: { manifestVersion: input.manifest.version, version: input.version } },
     );
   }
+}
+
+/** One extension appears once in a release, and a release does something. */
+export function checkReleaseShape(input: NewRelease): void {
+  const names = [...input.members.map((m) => m.extension), ...(input.retire ?? [])];
+  if (names.length === 0) {
+    throw new GraftError(GraftErrorCode.BAD_REQUEST, 'A release needs at least one extension version to publish or one extension to retire.');
+  }
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) {
+    throw new GraftError(GraftErrorCode.BAD_REQUEST, `Extension "${twice}" appears more than once in the release: give each extension once.`, { extension: twice });
+  }
+  for (const member of input.members) {
+    checkVersionSyntax(member.extension, member.version);
+    checkManifestMatches(member);
+    if (member.register && member.register.name !== member.extension) {
+      throw new GraftError(GraftErrorCode.NAME_MISMATCH, `The registration of "${member.register.name}" is attached to a version of "${member.extension}".`, { extension: member.extension });
+    }
+  }
+}
+
+/** The audit verb of a release: the familiar one when it did one thing (see RegistryStore.applyRelease). */
+export function releaseAction(input: NewRelease): string {
+  const retired = input.retire?.length ?? 0;
+  if (input.members.length === 1 && retired === 0) return 'publish';
+  if (input.members.length === 0 && retired === 1) return 'retire';
+  return 'release';
 }
 
 /** A new version must be new and semver-greater than every stored one (`stored`: the versions already published). */
@@ -117,4 +154,31 @@ export function checkAuditLimit(limit: number | undefined): void {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
     throw new GraftError(GraftErrorCode.BAD_REQUEST, `limit must be a non-negative integer, got ${String(limit)}.`);
   }
+}
+
+export function alreadyRetired(name: string): GraftError {
+  return new GraftError(GraftErrorCode.BAD_REQUEST, `Extension "${name}" is already retired.`, { extension: name });
+}
+
+/** RegistryStore.publishVersion on any store: a release of one version. */
+export async function publishAsRelease(store: Pick<RegistryStore, 'applyRelease'>, input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }> {
+  const { extension, version, manifest, sdl, report, directiveModules } = input;
+  const stored = await store.applyRelease({
+    members: [{ extension, version, manifest, sdl, ...(report === undefined ? {} : { report }), ...(directiveModules === undefined ? {} : { directiveModules }) }],
+    supergraph: input.supergraph,
+    actor: input.publishedBy,
+    ...(input.auditDetails === undefined ? {} : { auditDetails: input.auditDetails }),
+  });
+  return { version: stored.versions[0]!, supergraph: stored.supergraph };
+}
+
+/** RegistryStore.retireExtension on any store: a release of one retirement. */
+export async function retireAsRelease(
+  store: Pick<RegistryStore, 'applyRelease'>,
+  name: string,
+  supergraph: NewSupergraph,
+  actor: string,
+): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }> {
+  const stored = await store.applyRelease({ members: [], retire: [name], supergraph, actor });
+  return { extension: stored.extensions[0]!, supergraph: stored.supergraph };
 }

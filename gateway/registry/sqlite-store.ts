@@ -7,15 +7,18 @@ import Database, { type Database as SqliteDatabase, type Statement } from 'bette
 import type { ExtensionManifest } from '../manifest/index.js';
 import { applyMigrations } from './migrations.js';
 import {
+  alreadyRetired,
   checkAuditLimit,
   checkBasedOn,
-  checkManifestMatches,
+  checkReleaseShape,
   checkVersionOrder,
-  checkVersionSyntax,
   nameTaken,
   newestFirst,
   notFound,
   now,
+  publishAsRelease,
+  releaseAction,
+  retireAsRelease,
   sha256,
   STATUS_ACTION,
 } from './rules.js';
@@ -26,10 +29,12 @@ import type {
   ExtensionVersionRecord,
   NewExtension,
   NewOperation,
+  NewRelease,
   NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
   RegistryStore,
+  ReleaseRecord,
   SupergraphRecord,
 } from './types.js';
 
@@ -79,6 +84,19 @@ interface OperationRow {
   registered_by: string;
   registered_at: string;
   updated_at: string;
+}
+interface ReleaseRow {
+  id: number;
+  supergraph_id: number;
+  actor: string;
+  reason: string | null;
+  created_at: string;
+}
+interface ReleaseMemberRow {
+  release_id: number;
+  extension: string;
+  version: string | null;
+  change: 'publish' | 'retire';
 }
 interface AuditRow {
   id: number;
@@ -150,6 +168,18 @@ function toAudit(row: AuditRow): AuditEvent {
   };
 }
 
+function toRelease(row: ReleaseRow, members: ReleaseMemberRow[]): ReleaseRecord {
+  return {
+    id: row.id,
+    supergraphId: row.supergraph_id,
+    actor: row.actor,
+    reason: row.reason ?? undefined,
+    members: members.filter((m) => m.change === 'publish').map((m) => ({ extension: m.extension, version: m.version as string })),
+    retired: members.filter((m) => m.change === 'retire').map((m) => m.extension),
+    createdAt: row.created_at,
+  };
+}
+
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -204,45 +234,119 @@ export class SqliteRegistryStore implements RegistryStore {
     return (this.sql.listExtensions.all() as ExtensionRow[]).map(toExtension);
   }
 
-  async publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }> {
-    checkVersionSyntax(input.extension, input.version);
-    checkManifestMatches(input);
+  async applyRelease(input: NewRelease): Promise<{ release: ReleaseRecord; versions: ExtensionVersionRecord[]; supergraph: SupergraphRecord; extensions: ExtensionRecord[] }> {
+    checkReleaseShape(input);
+    const retire = input.retire ?? [];
     // Serialise outside the transaction: a manifest that cannot become JSON fails
     // before anything is written.
-    const manifestJson = JSON.stringify(input.manifest);
-    const reportJson = input.report === undefined ? null : JSON.stringify(input.report);
+    const members = input.members.map((member) => ({
+      member,
+      manifestJson: JSON.stringify(member.manifest),
+      reportJson: member.report === undefined ? null : JSON.stringify(member.report),
+    }));
 
-    const publish = this.db.transaction(() => {
+    const release = this.db.transaction(() => {
+      // Every refusal first, so nothing is written unless all of it can be.
       this.checkBasedOn(input.supergraph.basedOn);
-      this.checkPublishable(input.extension, input.version);
+      for (const { member } of members) {
+        const known = this.sql.getExtension.get(member.extension) !== undefined;
+        if (member.register) {
+          if (known) throw nameTaken(member.extension);
+        } else {
+          this.checkPublishable(member.extension, member.version);
+        }
+      }
+      for (const name of retire) {
+        const row = this.sql.getExtension.get(name) as ExtensionRow | undefined;
+        if (row === undefined) throw notFound(name);
+        if (row.status === 'retired') throw alreadyRetired(name);
+      }
+
       const at = now();
       const supergraph = this.insertSupergraph(input.supergraph, at);
-      const versionRow: VersionRow = {
-        extension: input.extension,
-        version: input.version,
-        manifest: manifestJson,
-        sdl: input.sdl,
-        published_by: input.publishedBy,
-        published_at: at,
-        supergraph_id: supergraph.id,
-        report: reportJson,
-      };
-      this.sql.insertVersion.run(versionRow);
-      for (const [path, source] of Object.entries(input.directiveModules ?? {})) {
-        this.sql.insertDirectiveModule.run({ extension: input.extension, version: input.version, path, source, sha256: sha256(source) });
+      const versions: ExtensionVersionRecord[] = [];
+      for (const { member, manifestJson, reportJson } of members) {
+        if (member.register) {
+          this.sql.insertExtension.run({
+            name: member.extension,
+            owner: member.register.owner,
+            description: member.register.description,
+            status: 'active',
+            active_version: null,
+            created_at: at,
+            updated_at: at,
+          });
+        }
+        const versionRow: VersionRow = {
+          extension: member.extension,
+          version: member.version,
+          manifest: manifestJson,
+          sdl: member.sdl,
+          published_by: input.actor,
+          published_at: at,
+          supergraph_id: supergraph.id,
+          report: reportJson,
+        };
+        this.sql.insertVersion.run(versionRow);
+        for (const [path, source] of Object.entries(member.directiveModules ?? {})) {
+          this.sql.insertDirectiveModule.run({ extension: member.extension, version: member.version, path, source, sha256: sha256(source) });
+        }
+        this.sql.activateVersion.run({ name: member.extension, version: member.version, at });
+        versions.push(this.withDirectiveModules(toVersion(versionRow)));
       }
-      this.sql.activateVersion.run({ name: input.extension, version: input.version, at });
-      this.audit(at, input.publishedBy, 'publish', input.extension, {
-        version: input.version,
-        supergraphId: supergraph.id,
-        hash: supergraph.hash,
-        ...input.auditDetails,
+      for (const name of retire) this.sql.setStatus.run({ name, status: 'retired', at });
+
+      const releaseId = Number(
+        this.sql.insertRelease.run({ supergraph_id: supergraph.id, actor: input.actor, reason: input.reason ?? null, created_at: at }).lastInsertRowid,
+      );
+      const memberRows: ReleaseMemberRow[] = [
+        ...input.members.map((m): ReleaseMemberRow => ({ release_id: releaseId, extension: m.extension, version: m.version, change: 'publish' })),
+        ...retire.map((name): ReleaseMemberRow => ({ release_id: releaseId, extension: name, version: null, change: 'retire' })),
+      ];
+      memberRows.forEach((row, position) => this.sql.insertReleaseMember.run({ ...row, position }));
+
+      const record = toRelease({ id: releaseId, supergraph_id: supergraph.id, actor: input.actor, reason: input.reason ?? null, created_at: at }, memberRows);
+      const involved = [...record.members.map((m) => m.extension), ...record.retired];
+      const registered = input.members.filter((m) => m.register).map((m) => ({ extension: m.extension, owner: m.register!.owner, description: m.register!.description }));
+      const action = releaseAction(input);
+      this.sql.insertAudit.run({
+        at,
+        actor: input.actor,
+        action,
+        extension: involved.length === 1 ? involved[0] : null,
+        release_id: releaseId,
+        details: JSON.stringify({
+          release: releaseId,
+          ...(action === 'publish' ? { version: record.members[0]!.version } : {}),
+          ...(action === 'retire' ? { to: 'retired' } : {}),
+          versions: record.members,
+          retired: record.retired,
+          ...(registered.length > 0 ? { registered } : {}),
+          supergraphId: supergraph.id,
+          hash: supergraph.hash,
+          ...(input.reason === undefined ? {} : { reason: input.reason }),
+          ...input.auditDetails,
+        }),
       });
-      return { version: this.withDirectiveModules(toVersion(versionRow)), supergraph };
+      const extensions = involved.map((name) => toExtension(this.sql.getExtension.get(name) as ExtensionRow));
+      return { release: record, versions, supergraph, extensions };
     });
     // IMMEDIATE: take the write lock before reading the stored versions, so the
     // "greater than every stored version" check cannot race another writer.
-    return publish.immediate();
+    return release.immediate();
+  }
+
+  async listReleases(options: { extension?: string; limit?: number } = {}): Promise<ReleaseRecord[]> {
+    checkAuditLimit(options.limit);
+    const limit = options.limit ?? -1; // SQLite: a negative LIMIT means no limit
+    const rows = (
+      options.extension === undefined ? this.sql.listReleases.all({ limit }) : this.sql.listReleasesFor.all({ extension: options.extension, limit })
+    ) as ReleaseRow[];
+    return rows.map((row) => toRelease(row, this.sql.listReleaseMembers.all(row.id) as ReleaseMemberRow[]));
+  }
+
+  async publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }> {
+    return publishAsRelease(this, input);
   }
 
   async getVersion(extension: string, version: string): Promise<ExtensionVersionRecord | undefined> {
@@ -269,17 +373,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async retireExtension(name: string, supergraph: SupergraphInput, actor: string): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }> {
-    const retire = this.db.transaction(() => {
-      this.checkBasedOn(supergraph.basedOn);
-      const before = this.sql.getExtension.get(name) as ExtensionRow | undefined;
-      if (before === undefined) throw notFound(name);
-      const at = now();
-      this.sql.setStatus.run({ name, status: 'retired', at });
-      const stored = this.insertSupergraph(supergraph, at);
-      this.audit(at, actor, 'retire', name, { from: before.status, to: 'retired', supergraphId: stored.id, hash: stored.hash });
-      return { extension: toExtension({ ...before, status: 'retired', updated_at: at }), supergraph: stored };
-    });
-    return retire.immediate();
+    return retireAsRelease(this, name, supergraph, actor);
   }
 
   async setTenants(name: string, tenants: string[] | null, actor: string): Promise<ExtensionRecord> {
@@ -408,7 +502,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   private audit(at: string, actor: string, action: string, extension: string | undefined, details: Record<string, unknown>): void {
-    this.sql.insertAudit.run({ at, actor, action, extension: extension ?? null, details: JSON.stringify(details) });
+    this.sql.insertAudit.run({ at, actor, action, extension: extension ?? null, release_id: null, details: JSON.stringify(details) });
   }
 }
 
@@ -443,10 +537,24 @@ function prepareStatements(db: SqliteDatabase) {
     ),
     listDirectiveModules: prepare('SELECT path, source FROM directive_modules WHERE extension = ? AND version = ? ORDER BY path'),
     insertAudit: prepare(
-      `INSERT INTO audit_events (at, actor, action, extension, details) VALUES (@at, @actor, @action, @extension, @details)`,
+      `INSERT INTO audit_events (at, actor, action, extension, release_id, details) VALUES (@at, @actor, @action, @extension, @release_id, @details)`,
     ),
     listAudit: prepare('SELECT * FROM audit_events ORDER BY id DESC LIMIT @limit'),
-    listAuditFor: prepare('SELECT * FROM audit_events WHERE extension = @extension ORDER BY id DESC LIMIT @limit'),
+    // An extension's own events, and those of the releases of several extensions it was in.
+    listAuditFor: prepare(
+      `SELECT * FROM audit_events WHERE extension = @extension
+         OR release_id IN (SELECT release_id FROM release_members WHERE extension = @extension)
+       ORDER BY id DESC LIMIT @limit`,
+    ),
+    insertRelease: prepare('INSERT INTO releases (supergraph_id, actor, reason, created_at) VALUES (@supergraph_id, @actor, @reason, @created_at)'),
+    insertReleaseMember: prepare(
+      'INSERT INTO release_members (release_id, position, extension, version, change) VALUES (@release_id, @position, @extension, @version, @change)',
+    ),
+    listReleases: prepare('SELECT * FROM releases ORDER BY id DESC LIMIT @limit'),
+    listReleasesFor: prepare(
+      `SELECT * FROM releases WHERE id IN (SELECT release_id FROM release_members WHERE extension = @extension) ORDER BY id DESC LIMIT @limit`,
+    ),
+    listReleaseMembers: prepare('SELECT * FROM release_members WHERE release_id = ? ORDER BY position'),
     listOperations: prepare('SELECT * FROM registered_operations ORDER BY name'),
     getOperation: prepare('SELECT * FROM registered_operations WHERE name = ?'),
     upsertOperation: prepare(

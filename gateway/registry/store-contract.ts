@@ -147,7 +147,15 @@ export function registryStoreContract(storeName: string, harness: RegistryStoreH
       assert.equal(publish?.action, 'publish');
       assert.equal(publish?.actor, 'alice');
       assert.equal(publish?.extension, 'orders');
-      assert.deepEqual(publish?.details, { version: '1.0.0', supergraphId: supergraph.id, hash: supergraph.hash });
+      // A publish is a release of one: its event names the release and lists its one version.
+      assert.deepEqual(publish?.details, {
+        release: 1,
+        version: '1.0.0',
+        versions: [{ extension: 'orders', version: '1.0.0' }],
+        retired: [],
+        supergraphId: supergraph.id,
+        hash: supergraph.hash,
+      });
     });
 
     test('republishing a stored version is refused with VERSION_EXISTS', async () => {

@@ -97,6 +97,51 @@ export interface NewVersion {
   directiveModules?: Record<string, string>;
 }
 
+/** One extension version of a release (RegistryStore.applyRelease). */
+export interface NewReleaseMember {
+  extension: string;
+  version: string;
+  manifest: ExtensionManifest;
+  sdl: string;
+  /** The change report, stored with the version (immutable like it). */
+  report?: Record<string, unknown>;
+  /** Sources of the resolver directive modules, by the path graft.json names. */
+  directiveModules?: Record<string, string>;
+  /** Present when the extension is not registered yet: registered in the same transaction. */
+  register?: NewExtension;
+}
+
+/**
+ * A release (DESIGN.md, "Direction" 3): extension versions composed and swapped together,
+ * all of them or none. A single publish is a release of one; a retirement is a release
+ * that only retires.
+ */
+export interface NewRelease {
+  /** May be empty when the release only retires. */
+  members: NewReleaseMember[];
+  /** Extensions the release retires (status 'retired', left out of `supergraph`). */
+  retire?: string[];
+  /** Composed with all of it; `basedOn` is the optimistic check (see NewSupergraph). */
+  supergraph: NewSupergraph;
+  actor: string;
+  /** Why, as the caller said (POST /admin/releases "reason"). */
+  reason?: string;
+  /** Extra details for the release's audit event (the verdicts, a forced override). */
+  auditDetails?: Record<string, unknown>;
+}
+
+export interface ReleaseRecord {
+  id: number;
+  /** The supergraph the release stored; its members' versions point at it too. */
+  supergraphId: number;
+  actor: string;
+  reason: string | undefined;
+  /** The versions the release published, in the order given. */
+  members: Array<{ extension: string; version: string }>;
+  retired: string[];
+  createdAt: string; // ISO 8601
+}
+
 /** An operation a frontend depends on (POST /admin/operations, or GRAFT_OPERATIONS_DIR at start). */
 export interface RegisteredOperationRecord {
   /** The operation's name; the document's one operation has this name. */
@@ -129,12 +174,27 @@ export interface RegistryStore {
   listExtensions(): Promise<ExtensionRecord[]>;
 
   /**
-   * Stores an immutable version, the supergraph composed with it, makes it the active
-   * version and records an audit event, all in ONE transaction: either everything is
-   * stored or nothing is. Throws GraftError EXTENSION_NOT_FOUND, VERSION_EXISTS or
-   * VERSION_NOT_GREATER (semver order against every stored version), and REGISTRY_CONFLICT
-   * when `supergraph.basedOn` is not the active supergraph any more.
+   * Stores a release in ONE transaction, or nothing: registers the members that carry
+   * `register`, stores every version (immutable) and makes each the active one, retires
+   * `retire`, stores the supergraph, one release row and ONE audit event. The audit event's
+   * action is 'publish' for a release of exactly one version and no retirement, 'retire' for
+   * a release of exactly one retirement and no version, else 'release'; its `extension` is
+   * the one extension involved, or undefined when several are (listAuditEvents with
+   * `extension` still finds it); its details hold `release` (the id), `versions`
+   * ([{ extension, version }]), `retired`, `supergraphId`, `hash`, `reason` when given, and
+   * `auditDetails`.
+   * Refusals, all before any write: EXTENSION_NOT_FOUND (a member neither registered nor
+   * carrying `register`; a retirement of an unknown extension), EXTENSION_NAME_TAKEN
+   * (`register` for a taken name), VERSION_INVALID / NAME_MISMATCH (the manifest does not
+   * describe the member), VERSION_EXISTS / VERSION_NOT_GREATER (semver order against every
+   * stored version), BAD_REQUEST (an extension twice in one release, or nothing to do), and
+   * REGISTRY_CONFLICT when `supergraph.basedOn` is not the active supergraph any more.
    */
+  applyRelease(input: NewRelease): Promise<{ release: ReleaseRecord; versions: ExtensionVersionRecord[]; supergraph: SupergraphRecord; extensions: ExtensionRecord[] }>;
+  /** Releases, newest first; with `extension`, those that published or retired it. */
+  listReleases(options?: { extension?: string; limit?: number }): Promise<ReleaseRecord[]>;
+
+  /** A release of one version (applyRelease), kept for callers that store one version. */
   publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }>;
   getVersion(extension: string, version: string): Promise<ExtensionVersionRecord | undefined>;
   /** Newest first (semver order). */
@@ -144,9 +204,8 @@ export interface RegistryStore {
   setStatus(name: string, status: ExtensionStatus, actor: string): Promise<ExtensionRecord>;
 
   /**
-   * Retires an extension: status 'retired' and the supergraph composed without it, in one
-   * transaction. Its versions stay stored (immutable). Throws REGISTRY_CONFLICT like
-   * publishVersion.
+   * Retires an extension: a release of one retirement (applyRelease). Its versions stay
+   * stored (immutable). Throws REGISTRY_CONFLICT like applyRelease.
    */
   retireExtension(name: string, supergraph: NewSupergraph, actor: string): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }>;
 
@@ -165,6 +224,7 @@ export interface RegistryStore {
    */
   lastChangeId(): Promise<number>;
 
+  /** Newest first; with `extension`, its events and those of the releases that published or retired it. */
   listAuditEvents(options?: { extension?: string; limit?: number }): Promise<AuditEvent[]>;
 
   /** Registered operations, by name. */

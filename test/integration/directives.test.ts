@@ -267,7 +267,7 @@ describe('resolver directives: the privacy example with crm', () => {
         env: { ...process.env, GRAFT_TOKEN: token },
         encoding: 'utf8',
       });
-      const stored = await other.registry.store.getVersion('privacy', '1.0.0');
+      const stored = await other.registry.getVersion('privacy', '1.0.0');
       assert.equal(stored?.directiveModules?.['./directives/mask.js'], await readFile(join(REPO_ROOT, 'subgraphs', 'privacy', 'directives', 'mask.js'), 'utf8'));
       assert.ok(stored?.directiveModules?.['./directives/format-date.js']);
     } finally {

@@ -168,10 +168,10 @@ describe('publishing while another gateway process writes the same registry (GRA
   function interleaved(store: RegistryStore): RegistryStore {
     return new Proxy(store, {
       get(target, property, receiver) {
-        if (property === 'publishVersion') {
-          return async (input: Parameters<RegistryStore['publishVersion']>[0]) => {
+        if (property === 'applyRelease') {
+          return async (input: Parameters<RegistryStore['applyRelease']>[0]) => {
             await beforeWrite?.();
-            return target.publishVersion(input);
+            return target.applyRelease(input);
           };
         }
         const value: unknown = Reflect.get(target, property, receiver);
@@ -182,7 +182,7 @@ describe('publishing while another gateway process writes the same registry (GRA
 
   async function publishOn(server: GraftServer, name: 'crm' | 'orders' | 'inventory', version = '1.0.0'): Promise<void> {
     const { manifest, sdl } = await exampleManifest(name, examples[name].url, { version });
-    if (!(await server.registry.store.getExtension(name))) await server.registry.register({ name, owner: String(manifest['owner']) }, SYSTEM_ACTOR);
+    if (!(await server.registry.findExtension(name))) await server.registry.register({ name, owner: String(manifest['owner']) }, SYSTEM_ACTOR);
     await server.registry.publish({ manifest, sdl }, SYSTEM_ACTOR);
   }
 
@@ -214,7 +214,7 @@ describe('publishing while another gateway process writes the same registry (GRA
     assert.equal(published.status, 201, JSON.stringify(published.body));
     const expected = ['crm@1.0.0', 'inventory@1.0.0', 'orders@1.0.0'];
     assert.deepEqual(membersOf(published.body['supergraph']), expected, 'the publish kept what the other process stored');
-    assert.deepEqual(membersOf(await racing.registry.store.getActiveSupergraph()), expected);
+    assert.deepEqual(membersOf(await racing.registry.getActiveSupergraph()), expected);
     await other.syncRegistry();
     const [racingHealth, otherHealth] = await Promise.all([http<any>(`${racing.url}/health`), http<any>(`${other.url}/health`)]);
     assert.equal(racingHealth.body.supergraph.id, published.body['supergraph'].id);
