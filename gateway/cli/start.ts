@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadGraftConfig, type GraftConfig } from '../config/index.js';
 import { createGraftLogger } from '../telemetry/index.js';
+import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { openPostgresRegistry } from '../registry/index.js';
+import { CliError, ExitCode } from './exit.js';
 import { signDevToken, type DevIssuer } from '../auth/index.js';
 import { startGraftServer, type GraftServer } from '../server/index.js';
 import { BOOTSTRAP_WORK, bootstrapExamples } from './bootstrap.js';
@@ -82,12 +85,44 @@ function listenUrlOf(config: GraftConfig): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }
 
+/**
+ * A PostgreSQL registry is opened (and migrated) once before anything starts: an unreachable
+ * or wrong GRAFT_REGISTRY_URL, or a database a newer Graft migrated, is one line and exit 2,
+ * not a gateway that starts without a registry (README, "Running several replicas").
+ */
+async function checkRegistry(config: GraftConfig): Promise<void> {
+  const { registry } = config;
+  if (!registry.url) return;
+  try {
+    const store = await openPostgresRegistry({
+      url: registry.url,
+      poolMax: 1,
+      statementTimeoutMs: registry.statementTimeoutMs,
+      connectTimeoutMs: registry.connectTimeoutMs,
+      ...(registry.sslCaFile ? { sslCaFile: registry.sslCaFile } : {}),
+    });
+    await store.close();
+  } catch (error) {
+    if (error instanceof GraftError && error.code === GraftErrorCode.REGISTRY_UNAVAILABLE) {
+      const { registry: where, reason } = error.details ?? {};
+      throw new CliError(
+        `GRAFT_REGISTRY_URL: PostgreSQL at ${String(where)} cannot be reached (${String(reason)}): check its host, port, database and credentials, and that PostgreSQL runs.`,
+        ExitCode.USAGE,
+        error.code,
+      );
+    }
+    if (error instanceof GraftError && error.code === GraftErrorCode.REGISTRY_SCHEMA_TOO_NEW) throw new CliError(error.message, ExitCode.USAGE, error.code);
+    throw error;
+  }
+}
+
 export async function runStart(options: StartOptions): Promise<void> {
   // The examples' persisted frontend operations (schema/operations, queries of the example
   // graph) are registered with the examples, unless GRAFT_OPERATIONS_DIR says otherwise
   // (set it empty for none); --no-examples registers neither, unless that variable is set.
   const operationsDir = process.env['GRAFT_OPERATIONS_DIR'] ?? (options.examples ? join(REPO_ROOT, 'schema', 'operations') : '');
   const config = await loadGraftConfig({ ...process.env, GRAFT_OPERATIONS_DIR: operationsDir });
+  await checkRegistry(config);
   if (config.workers > 1) {
     const { runStartCluster } = await import('./start-cluster.js');
     return runStartCluster({ ...options, config, operationsDir });

@@ -142,6 +142,11 @@ export function networkPolicySettingsFromEnv(env: Readonly<Record<string, string
   };
 }
 
+/** True for the URLs the PostgreSQL store opens (GRAFT_REGISTRY_URL); anything else is the gateway's HTTP URL for the CLI. */
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
+}
+
 export type GraftMode = 'development' | 'production';
 
 export interface AuthConfig {
@@ -216,6 +221,13 @@ export interface GraftConfig {
    * Default 2000 with several workers, 0 with one.
    */
   registrySyncMs: number;
+  /**
+   * Where the registry lives. GRAFT_REGISTRY_URL=postgres://... (or postgresql://) puts it in
+   * PostgreSQL, shared by gateway replicas on any number of hosts; unset (or any other URL:
+   * the CLI's commands read GRAFT_REGISTRY_URL as the gateway's HTTP address) keeps the
+   * embedded SQLite file in dataDir.
+   */
+  registry: RegistryConfig;
   /** Registered operations (the usage frontends depend on). */
   operations: {
     /** *.graphql files registered at start (GRAFT_OPERATIONS_DIR); undefined: none. */
@@ -223,6 +235,19 @@ export interface GraftConfig {
     /** Serve only registered operations (GRAFT_SAFELIST=1). */
     safelist: boolean;
   };
+}
+
+export interface RegistryConfig {
+  /** The PostgreSQL URL; undefined: SQLite. libpq parameters in it (sslmode, sslrootcert, ...) apply. */
+  url: string | undefined;
+  /** Connections of the pool (GRAFT_PG_POOL_MAX, default 10); the change watch and the leader lock take one more each. */
+  poolMax: number;
+  /** Longest statement, enforced by the server (GRAFT_PG_STATEMENT_TIMEOUT_MS, default 10 000). */
+  statementTimeoutMs: number;
+  /** Longest wait for a connection (GRAFT_PG_CONNECT_TIMEOUT_MS, default 5 000). */
+  connectTimeoutMs: number;
+  /** PEM file of the CA that signs the server's certificate (GRAFT_PG_SSL_CA): TLS, verified. */
+  sslCaFile: string | undefined;
 }
 
 export interface TelemetryConfig {
@@ -279,6 +304,13 @@ export const GRAFT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 /** More workers than this is a typo, not a deployment. */
 const MAX_WORKERS = 256;
 const DEFAULT_REGISTRY_SYNC_MS = 2000;
+/**
+ * On PostgreSQL the change nudge (LISTEN/NOTIFY) is what makes replicas converge; the poll
+ * (one indexed read per replica, jittered) is the fallback for a nudge lost while the
+ * watch connection was re-opening, frequent enough that a release is served everywhere
+ * within 2 s even then.
+ */
+const POSTGRES_REGISTRY_SYNC_MS = 1000;
 
 function workersFrom(env: NodeJS.ProcessEnv): number {
   const raw = env['GRAFT_WORKERS'];
@@ -346,6 +378,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     versioning: { deprecationDays: integer(env, 'GRAFT_DEPRECATION_DAYS', 14, 0, 3650) },
     workers: workersFrom(env),
     registrySyncMs: integer(env, 'GRAFT_REGISTRY_SYNC_MS', 0, 0, 3_600_000),
+    registry: {
+      url: isPostgresUrl(env['GRAFT_REGISTRY_URL']) ? env['GRAFT_REGISTRY_URL'] : undefined,
+      poolMax: integer(env, 'GRAFT_PG_POOL_MAX', 10, 1, 1000),
+      statementTimeoutMs: integer(env, 'GRAFT_PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+      connectTimeoutMs: integer(env, 'GRAFT_PG_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+      sslCaFile: env['GRAFT_PG_SSL_CA'] ? resolve(env['GRAFT_PG_SSL_CA']) : undefined,
+    },
     operations: {
       dir: env['GRAFT_OPERATIONS_DIR'] ? resolve(env['GRAFT_OPERATIONS_DIR']) : undefined,
       safelist: flag(env, 'GRAFT_SAFELIST'),
@@ -371,10 +410,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     versioning: { ...config.versioning, ...overrides.versioning },
     operations: { ...config.operations, ...overrides.operations },
     telemetry: { ...config.telemetry, ...overrides.telemetry },
+    registry: { ...config.registry, ...overrides.registry },
   } as GraftConfig;
   // The poll's default follows the number of workers, wherever that came from.
   const syncUnset = env['GRAFT_REGISTRY_SYNC_MS'] === undefined || env['GRAFT_REGISTRY_SYNC_MS'] === '';
-  if (overrides.registrySyncMs === undefined && syncUnset) merged.registrySyncMs = merged.workers > 1 ? DEFAULT_REGISTRY_SYNC_MS : 0;
+  if (overrides.registrySyncMs === undefined && syncUnset) {
+    merged.registrySyncMs = merged.registry.url ? POSTGRES_REGISTRY_SYNC_MS : merged.workers > 1 ? DEFAULT_REGISTRY_SYNC_MS : 0;
+  }
   validate(merged);
   return merged;
 }
@@ -462,6 +504,7 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
     versioning: { ...defined(fromFile.versioning), ...defined(overrides.versioning) },
     operations: { ...defined(fromFile.operations), ...defined(overrides.operations) },
     telemetry: { ...defined(fromFile.telemetry), ...defined(overrides.telemetry) },
+    registry: { ...defined(fromFile.registry), ...defined(overrides.registry) },
   });
 }
 
@@ -481,6 +524,9 @@ function validate(config: GraftConfig): void {
   }
   if (!Number.isInteger(config.workers) || config.workers < 1 || config.workers > MAX_WORKERS) {
     throw new ConfigError(`workers must be a whole number from 1 to ${MAX_WORKERS}; got ${String(config.workers)}.`);
+  }
+  if (config.registry.url !== undefined && !isPostgresUrl(config.registry.url)) {
+    throw new ConfigError(`registry.url must be a postgres:// or postgresql:// URL; got "${String(config.registry.url).replace(/\/\/[^@/]*@/, '//***@')}".`);
   }
   if (config.upstream.defaultTimeoutMs > config.upstream.maxTimeoutMs) {
     throw new ConfigError('GRAFT_UPSTREAM_TIMEOUT_MS cannot exceed GRAFT_UPSTREAM_MAX_TIMEOUT_MS.');

@@ -11,6 +11,8 @@ export type {
   NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
+  RegistryChangeFeed,
+  RegistryLeadership,
   ReleaseRecord,
   RegistryStore,
   SupergraphRecord,
@@ -18,3 +20,11 @@ export type {
 export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
 export { observeRegistryWrites, type RegistryWrite } from './observed.js';
+export {
+  describePostgresUrl,
+  isConnectionError,
+  openPostgresRegistry,
+  PostgresRegistryStore,
+  type PostgresRegistryOptions,
+} from './postgres-store.js';
+export { ADVISORY_LOCKS, POSTGRES_MIGRATIONS } from './postgres-migrations.js';

@@ -3,7 +3,7 @@
 // and a half-applied migration never survives a crash. Never edit a shipped migration:
 // append a new one (files in the field have already run the old text).
 import type { Database } from 'better-sqlite3';
-import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { schemaTooNew } from './rules.js';
 
 export interface Migration {
   version: number;
@@ -210,16 +210,10 @@ function appliedVersion(db: Database): number {
 }
 
 function refuseNewerFile(fileVersion: number, codeVersion: number, file: string): never {
-  throw new GraftError(
-    GraftErrorCode.INTERNAL_SERVER_ERROR,
-    `The registry file ${file} has schema version ${fileVersion}, but this Graft only knows up to ` +
-      `version ${codeVersion}: it was written by a newer Graft. Run that newer Graft (or later), or open ` +
-      `a backup taken before the upgrade; Graft does not downgrade registry files.`,
-    { details: { file, fileSchemaVersion: fileVersion, codeSchemaVersion: codeVersion } },
-  );
+  throw schemaTooNew(`file ${file}`, fileVersion, codeVersion, { file, fileSchemaVersion: fileVersion });
 }
 
-function checkOrdered(migrations: readonly Migration[]): void {
+export function checkMigrationOrder(migrations: readonly Migration[]): void {
   migrations.forEach((migration, index) => {
     const previous = migrations[index - 1];
     if (!Number.isInteger(migration.version) || migration.version < 1 || (previous && migration.version <= previous.version)) {
@@ -233,7 +227,7 @@ function checkOrdered(migrations: readonly Migration[]): void {
  * a newer Graft rather than guess what its extra tables mean. Returns the versions applied.
  */
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  checkOrdered(migrations);
+  checkMigrationOrder(migrations);
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,

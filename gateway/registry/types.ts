@@ -238,5 +238,28 @@ export interface RegistryStore {
   /** Removes a registered operation and records an audit event; undefined when there was none. */
   deleteOperation(name: string, actor: string): Promise<RegisteredOperationRecord | undefined>;
 
+  /**
+   * Stores shared by processes on several hosts (PostgreSQL): a nudge after every change
+   * another process committed (LISTEN/NOTIFY). Absent: the poll of lastChangeId is all.
+   */
+  watchChanges?(onChange: () => void, onState?: (connected: boolean, error?: Error) => void): RegistryChangeFeed;
+  /**
+   * Stores shared across hosts (PostgreSQL): competes for the one leader of every process on
+   * the registry (an advisory lock). Absent: the process's own role decides (gateway/cluster).
+   */
+  competeForLeadership?(onChange: (leader: boolean) => void, options?: { retryMs?: number }): RegistryLeadership;
+
+  close(): Promise<void>;
+}
+
+/** A running change watch (RegistryStore.watchChanges). */
+export interface RegistryChangeFeed {
+  close(): Promise<void>;
+}
+
+/** A running bid for leadership (RegistryStore.competeForLeadership). */
+export interface RegistryLeadership {
+  readonly leader: boolean;
+  /** Stops competing; a leader releases the lock (its connection ends). */
   close(): Promise<void>;
 }

@@ -158,3 +158,5 @@ export async function freeConsecutivePorts(count: number): Promise<number> {
 export const CROSS_EXTENSION_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';
 export { startRecordingSubgraph, type Intercept, type RecordedRequest, type RecordingSubgraph } from './recording-subgraph.js';
 export { runHotSwapScenario, type HotSwapReport } from './hot-swap.js';
+export { postgresAvailability, startTestPostgres, type PostgresAvailability, type TestPostgres } from './postgres.js';
+export { call, eventually, type Answer } from './processes.js';
