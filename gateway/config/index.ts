@@ -467,13 +467,31 @@ function authorizationMode(raw: string | undefined): AuthorizationMode {
  *
  * Its settings win over environment variables; overrides passed by code win over both.
  */
+/** Whether a TypeScript loader runs this code (tsx: tests, `graft dev`); compiled Graft (dist/) has none. */
+const UNDER_TYPESCRIPT_LOADER = import.meta.url.endsWith('.ts');
+let tsxRegistered = false;
+
+/**
+ * Imports a user's own module by URL (GRAFT_CONFIG, an extension's codegen.ts): a
+ * TypeScript one through tsx's loader, registered at its first need, since compiled Graft
+ * (dist/) runs without one.
+ */
+export async function importUserModule(url: string): Promise<unknown> {
+  if (/\.[cm]?ts(\?|$)/.test(url) && !UNDER_TYPESCRIPT_LOADER && !tsxRegistered) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    tsxRegistered = true;
+  }
+  return import(url);
+}
+
 export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Promise<GraftConfig> {
   const file = env['GRAFT_CONFIG'];
   let fromFile: ConfigOverrides = {};
   if (file) {
     let module: { default?: unknown };
     try {
-      module = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+      module = (await importUserModule(pathToFileURL(resolve(file)).href)) as { default?: unknown };
     } catch (error) {
       throw new ConfigError(`Cannot load GRAFT_CONFIG=${file}: ${(error as Error).message}`);
     }
