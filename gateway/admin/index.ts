@@ -4,17 +4,16 @@
 // `graft:admin`, or `graft:publish:<name>` for the owner of one extension.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bearerToken, type Principal, type TokenVerifier } from '../auth/index.js';
+import { ADMIN_SCOPE, bearerToken, publishScopeFor, type Principal, type TokenVerifier } from '../auth/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import type { HealthMonitor } from '../health/index.js';
 import type { StatsSnapshot } from '../telemetry/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { OperationRegistry } from '../operations/index.js';
-import { ADMIN_SCOPE, type PublishResult, type RegistryService, type ReleaseMemberInput, type ReleaseResult } from '../publish/index.js';
+import { type PublishResult, type RegistryService, type ReleaseMemberInput, type ReleaseResult } from '../publish/index.js';
 import type { ExtensionVersionRecord } from '../registry/index.js';
 import { adminSchemas } from './schemas.js';
 
-export const publishScopeFor = (name: string): string => `graft:publish:${name}`;
 
 export interface AdminApiOptions {
   registry: RegistryService;

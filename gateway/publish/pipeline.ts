@@ -29,7 +29,7 @@ import {
 import { composeSubgraphs, parseSubgraphSdl, type ComposedSupergraph, type CompositionProblem, type SubgraphInput } from '../composition/index.js';
 import { modulesOfVersion, type DirectiveDeclaration, type DirectiveModule, type DirectivePublishCheck, type DirectivePublishInput } from '../directives/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
-import type { ExtensionManifest } from '../manifest/index.js';
+import { EXTENSION_NAME, type ExtensionManifest } from '../manifest/index.js';
 import { authorizationUsageOf } from '../policy/index.js';
 import {
   bumpOf,
@@ -149,8 +149,6 @@ interface PipelineState {
 
 type Step = (state: PipelineState) => Promise<void>;
 
-const SINGLE_DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
 function add(state: PipelineState, finding: Omit<Finding, 'severity'> & { severity?: Finding['severity'] }): void {
   state.result.findings.push({ severity: 'error', ...finding });
 }
@@ -178,7 +176,7 @@ const manifestStep: Step = async (state) => {
     const { name } = manifest;
     if (seen.has(name)) add(state, { code: GraftErrorCode.BAD_REQUEST, extension: name, step: 'manifest', message: `Extension "${name}" appears more than once in the release: send each extension once.` });
     seen.add(name);
-    if (!SINGLE_DNS_LABEL.test(name)) add(state, { code: GraftErrorCode.BAD_REQUEST, extension: name, step: 'manifest', message: `"${name}" is not a valid extension name: use a DNS label (lower-case letters, digits and '-', starting with a letter).` });
+    if (!EXTENSION_NAME.test(name)) add(state, { code: GraftErrorCode.BAD_REQUEST, extension: name, step: 'manifest', message: `"${name}" is not a valid extension name: use a DNS label (lower-case letters, digits and '-', starting with a letter).` });
     if (known !== 'sdl-only' && semver.valid(manifest.version) !== manifest.version) {
       add(state, { code: GraftErrorCode.VERSION_INVALID, extension: name, step: 'manifest', message: `"${manifest.version}" is not a semantic version: use the form MAJOR.MINOR.PATCH, e.g. 1.2.0.`, details: { version: manifest.version } });
     }
