@@ -15,6 +15,8 @@ export type {
   RegistryLeadership,
   ReleaseRecord,
   RegistryStore,
+  NewSigningKey,
+  StoredSigningKey,
   SupergraphRecord,
 } from './types.js';
 export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
