@@ -31,3 +31,4 @@ export {
   type PostgresRegistryOptions,
 } from './postgres-store.js';
 export { ADVISORY_LOCKS, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+export { copySqliteRegistryToPostgres, type CopyReport } from './copy-to-postgres.js';
