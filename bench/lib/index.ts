@@ -4,12 +4,26 @@
 // measured in the same run are what the benchmarks report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A free loopback port, for programs that cannot listen on port 0 and say which port they got. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export interface ReadyProcess {
   child: ChildProcess;
@@ -114,6 +128,11 @@ export async function alternate<T extends string>(
     for (const contender of order) results[contender].push(await run(contender, round));
   }
   return results;
+}
+
+/** Where a figure was measured: the header of every bench result. */
+export function machineFacts(loadBefore: number): { date: string; node: string; cpus: number; cpuModel: string; loadAverage: { before: number; after: number } } {
+  return { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverage: { before: loadBefore, after: loadavg()[0]! } };
 }
 
 export async function writeResult(name: string, data: unknown): Promise<string> {

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { isPostgresUrl } from '../config/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { CliError, ExitCode } from './exit.js';
 
@@ -17,7 +18,7 @@ export function registerMigrateCommand(program: Command): void {
     .requiredOption('--to <url>', 'the PostgreSQL registry: postgres://user:password@host:5432/database')
     .option('--force', 'replace the Graft tables of a non-empty target (DROPs them first)')
     .action(async (options: { from: string; to: string; force?: boolean }) => {
-      const { copySqliteRegistryToPostgres, describePostgresUrl, isPostgresUrl } = await import('../registry/index.js');
+      const { copySqliteRegistryToPostgres, describePostgresUrl } = await import('../registry/index.js');
       const from = resolve(options.from);
       if (!existsSync(from)) throw new CliError(`--from: no registry file at ${from}.`, ExitCode.USAGE);
       if (!isPostgresUrl(options.to)) throw new CliError('--to must be a postgres:// or postgresql:// URL.', ExitCode.USAGE);

@@ -32,11 +32,12 @@ import type {
 } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { supergraphHash } from '../composition/index.js';
+import { selectOperation } from '../graphql/index.js';
 import type { ResultStep, ResultStepFactory } from '../engine/index.js';
 import { applyDirectives, type DirectiveFailureEvent } from './apply.js';
-import { DEFAULT_BREAKER_OPTIONS, DirectiveBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
+import { DEFAULT_BREAKER_OPTIONS, DirectiveBreaker, type BreakerOptions } from './breaker.js';
 import { checkDirectivePublish, unimplementedLinks, type DirectiveModule, type DirectivePublishCheck, type DirectivePublishInput } from './catalog.js';
-import { operationOf, rewriteDocument } from './operation.js';
+import { rewriteDocument } from './operation.js';
 import { moduleKey, prepareDirectives, type PreparedDirectives } from './prepared.js';
 import { QuickJSSandbox, type SandboxLimits } from './sandbox.js';
 
@@ -48,13 +49,6 @@ export interface DirectiveRuntimeOptions {
   limits?: Partial<SandboxLimits>;
   breaker?: Partial<BreakerOptions>;
   logger?: DirectiveLogger;
-}
-
-export interface DirectiveStatus {
-  extension: string;
-  version: string;
-  directive: string;
-  breaker: BreakerState;
 }
 
 /** How many staged directive sets to keep (a publish stages one, then prepares it). */
@@ -143,15 +137,6 @@ export class DirectiveRuntime {
     return unimplementedLinks(sdl, new Map(modules.map((m) => [m.name, m.extension])));
   }
 
-  /** The directives of the graph in service and their breakers. */
-  status(): DirectiveStatus[] {
-    return [...(this.#latest?.entries.values() ?? [])].flatMap((entry) =>
-      entry.module
-        ? [{ extension: entry.extension, version: entry.module.version, directive: entry.name, breaker: this.#breaker(moduleKey(entry.module)).state }]
-        : [],
-    );
-  }
-
   close(): void {
     this.sandbox.close();
   }
@@ -196,11 +181,12 @@ export class DirectiveRuntime {
     Object.defineProperty(derived, 'schema', { value: original });
     if (rewritten) {
       this.#documents.set(requestContext.request, requestContext.document);
+      const operation = selectOperation(rewritten.document, requestContext.operationName ?? requestContext.request.operationName);
       Object.defineProperties(derived, {
         document: { value: rewritten.document },
         source: { value: rewritten.source },
         queryHash: { value: rewritten.queryHash },
-        operation: { value: operationOf(rewritten.document, requestContext.operationName ?? requestContext.request.operationName) },
+        operation: { value: operation instanceof GraphQLError ? undefined : operation },
       });
     }
     return executor(derived);

@@ -25,7 +25,6 @@ export { observeRegistryWrites, type RegistryWrite } from './observed.js';
 export {
   describePostgresUrl,
   isConnectionError,
-  isPostgresUrl,
   openPostgresRegistry,
   PostgresRegistryStore,
   type PostgresRegistryOptions,

@@ -816,11 +816,6 @@ export class PostgresRegistryStore implements RegistryStore {
   }
 }
 
-/** True for the URLs the PostgreSQL store opens (GRAFT_REGISTRY_URL); anything else is the gateway's HTTP URL for the CLI. */
-export function isPostgresUrl(url: string | undefined): url is string {
-  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
-}
-
 export function openPostgresRegistry(options: PostgresRegistryOptions): Promise<PostgresRegistryStore> {
   return PostgresRegistryStore.open(options);
 }

@@ -1,17 +1,10 @@
 // Private signing keys at rest in a shared registry: sealed with AES-256-GCM under the key
-// encryption key every replica is given (GRAFT_KEY_ENCRYPTION_KEY), never stored in plain
+// encryption key every replica is given (GRAFT_KEY_ENCRYPTION_KEY, parsed by gateway/config), never stored in plain
 // text. The kid is authenticated with it (GCM's additional data), so a sealed key cannot be
 // passed off under another kid.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const FORMAT = 'v1';
-
-/** The 32-byte key from its base64 (or 64 hex digits) spelling; undefined when it is neither. */
-export function parseKeyEncryptionKey(raw: string): Buffer | undefined {
-  const text = raw.trim();
-  const bytes = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  return bytes.length === 32 ? bytes : undefined;
-}
 
 export function sealPrivateKey(encryptionKey: Buffer, kid: string, plaintext: string): string {
   const iv = randomBytes(12);
