@@ -1,5 +1,6 @@
 // Gateway configuration, in one validated place. Sources: environment variables
 // (documented in the README), then explicit overrides from code (tests, the CLI).
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -147,6 +148,17 @@ export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
 }
 
+/**
+ * The key encryption key (GRAFT_KEY_ENCRYPTION_KEY) as bytes: 32 of them, written in base64
+ * or as 64 hex digits; undefined when it is neither. gateway/upstream seals the shared
+ * upstream signing keys with it.
+ */
+export function parseKeyEncryptionKey(raw: string): Buffer | undefined {
+  const text = raw.trim();
+  const bytes = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
 export type GraftMode = 'development' | 'production';
 
 export interface AuthConfig {
@@ -195,6 +207,13 @@ export interface GraftConfig {
   };
   /** `iss` of the tokens Graft mints for extensions. */
   upstreamIssuer: string;
+  /**
+   * The key (32 bytes, base64 or hex) that seals the upstream signing keys shared through a
+   * PostgreSQL registry (GRAFT_KEY_ENCRYPTION_KEY, or the file GRAFT_KEY_ENCRYPTION_KEY_FILE
+   * names). Set: every replica signs with one key set kept in the registry. Unset: each
+   * process keeps its own key in its data dir.
+   */
+  upstreamKeyEncryptionKey: string | undefined;
   /** Query limits beside cost (depth, aliases, root fields, tokens, directives). */
   limits: QueryLimits;
   /** Which addresses subgraph URLs may resolve to (SSRF); development allows loopback. */
@@ -363,6 +382,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       defaultListSize: integer(env, 'GRAFT_DEFAULT_LIST_SIZE', 10, 1, 100_000),
     },
     upstreamIssuer: env['GRAFT_UPSTREAM_ISSUER'] || 'graft-gateway',
+    upstreamKeyEncryptionKey: keyEncryptionKeyFrom(env),
     networkPolicy: networkPolicySettingsFromEnv(env, mode),
     health: {
       intervalMs: integer(env, 'GRAFT_HEALTH_INTERVAL_MS', 30_000, 1_000, 3_600_000),
@@ -419,6 +439,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   }
   validate(merged);
   return merged;
+}
+
+function keyEncryptionKeyFrom(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env['GRAFT_KEY_ENCRYPTION_KEY_FILE'];
+  let raw = env['GRAFT_KEY_ENCRYPTION_KEY'] || undefined;
+  if (file) {
+    try {
+      raw = readFileSync(resolve(file), 'utf8');
+    } catch (error) {
+      throw new ConfigError(`GRAFT_KEY_ENCRYPTION_KEY_FILE=${file} cannot be read: ${(error as Error).message}`);
+    }
+  }
+  if (raw === undefined) return undefined;
+  if (!parseKeyEncryptionKey(raw)) {
+    throw new ConfigError('GRAFT_KEY_ENCRYPTION_KEY must be 32 random bytes in base64 (or 64 hex digits): create one with `openssl rand -base64 32`.');
+  }
+  return raw.trim();
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {

@@ -15,6 +15,8 @@ export type {
   RegistryLeadership,
   ReleaseRecord,
   RegistryStore,
+  NewSigningKey,
+  StoredSigningKey,
   SupergraphRecord,
 } from './types.js';
 export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
@@ -28,3 +30,4 @@ export {
   type PostgresRegistryOptions,
 } from './postgres-store.js';
 export { ADVISORY_LOCKS, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+export { copySqliteRegistryToPostgres, type CopyReport } from './copy-to-postgres.js';

@@ -197,6 +197,33 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 6,
+    name: 'shared upstream signing keys',
+    up: `
+      -- The keys that sign the tokens sent to extensions, shared by every gateway process on
+      -- the registry (replicas on several hosts): public half in the clear, private half sealed
+      -- (AES-256-GCM under GRAFT_KEY_ENCRYPTION_KEY; the database never holds it in plain text).
+      -- A key is published from created_at and signs from signs_from (publish before sign);
+      -- rows are never changed, so rotation is a new row and every process derives the same
+      -- key set from the rows and the clock.
+      CREATE TABLE upstream_signing_keys (
+        kid                TEXT PRIMARY KEY NOT NULL,
+        public_jwk         TEXT NOT NULL CHECK (json_valid(public_jwk)),
+        sealed_private_jwk TEXT NOT NULL,
+        created_at         TEXT NOT NULL,
+        signs_from         TEXT NOT NULL
+      );
+      CREATE TRIGGER upstream_signing_keys_no_update BEFORE UPDATE ON upstream_signing_keys
+      BEGIN
+        SELECT RAISE(ABORT, 'signing keys are immutable: rotate to a new key instead');
+      END;
+      CREATE TRIGGER upstream_signing_keys_no_delete BEFORE DELETE ON upstream_signing_keys
+      BEGIN
+        SELECT RAISE(ABORT, 'signing keys are immutable: rotate to a new key instead');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

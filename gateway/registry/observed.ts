@@ -15,7 +15,8 @@ export type RegistryWrite =
   | 'setTenants'
   | 'saveSupergraph'
   | 'saveOperation'
-  | 'deleteOperation';
+  | 'deleteOperation'
+  | 'addSigningKey';
 
 /**
  * `onWrite` runs after a write committed (never for a refused one, nor for a write that
@@ -48,6 +49,8 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     getOperation: (name) => store.getOperation(name),
     saveOperation: (input, actor) => after('saveOperation', store.saveOperation(input, actor), (result) => result.changed),
     deleteOperation: (name, actor) => after('deleteOperation', store.deleteOperation(name, actor), (removed) => removed !== undefined),
+    listSigningKeys: () => store.listSigningKeys(),
+    addSigningKey: (key, actor) => after('addSigningKey', store.addSigningKey(key, actor)),
     ...(store.watchChanges ? { watchChanges: store.watchChanges.bind(store) } : {}),
     ...(store.competeForLeadership ? { competeForLeadership: store.competeForLeadership.bind(store) } : {}),
     close: () => store.close(),

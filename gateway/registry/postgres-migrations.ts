@@ -135,6 +135,16 @@ const UP: Record<number, string> = {
     ${immutable('releases', 'releases are history: make a new release instead')}
     ${immutable('release_members', 'releases are history: make a new release instead')}
   `,
+  6: `
+    CREATE TABLE upstream_signing_keys (
+      kid                TEXT PRIMARY KEY,
+      public_jwk         JSONB NOT NULL,
+      sealed_private_jwk TEXT NOT NULL,
+      created_at         TIMESTAMPTZ NOT NULL,
+      signs_from         TIMESTAMPTZ NOT NULL
+    );
+    ${immutable('upstream_signing_keys', 'signing keys are immutable: rotate to a new key instead')}
+  `,
 };
 
 /** The SQLite migrations' numbers and names, with PostgreSQL's SQL. */

@@ -29,6 +29,7 @@ import {
   releaseAction,
   retireAsRelease,
   sha256,
+  signingKeyExists,
   STATUS_ACTION,
 } from './rules.js';
 import type {
@@ -39,6 +40,7 @@ import type {
   NewExtension,
   NewOperation,
   NewRelease,
+  NewSigningKey,
   NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
@@ -46,6 +48,7 @@ import type {
   RegistryLeadership,
   RegistryStore,
   ReleaseRecord,
+  StoredSigningKey,
   SupergraphRecord,
 } from './types.js';
 
@@ -514,6 +517,29 @@ export class PostgresRegistryStore implements RegistryStore {
       const stored = await this.#insertSupergraph(tx, supergraph, at);
       await this.#audit(tx, at, actor, action, undefined, { supergraphId: stored.id, hash: stored.hash, members: stored.members });
       return stored;
+    });
+  }
+
+  async listSigningKeys(): Promise<StoredSigningKey[]> {
+    const rows = await this.#read<{ kid: string; public_jwk: Record<string, unknown>; sealed_private_jwk: string; created_at: Date; signs_from: Date }>(
+      'SELECT * FROM upstream_signing_keys ORDER BY signs_from, kid COLLATE "C"',
+    );
+    return rows.map((row) => ({ kid: row.kid, publicJwk: row.public_jwk, sealedPrivateJwk: row.sealed_private_jwk, createdAt: iso(row.created_at), signsFrom: iso(row.signs_from) }));
+  }
+
+  async addSigningKey(key: NewSigningKey, actor: string): Promise<StoredSigningKey> {
+    return this.#write(async (tx) => {
+      if ((await tx.query('SELECT 1 FROM upstream_signing_keys WHERE kid = $1', [key.kid])).rowCount) throw signingKeyExists(key.kid);
+      const at = now();
+      await tx.query('INSERT INTO upstream_signing_keys (kid, public_jwk, sealed_private_jwk, created_at, signs_from) VALUES ($1, $2::jsonb, $3, $4, $5)', [
+        key.kid,
+        JSON.stringify(key.publicJwk),
+        key.sealedPrivateJwk,
+        at,
+        key.signsFrom,
+      ]);
+      await this.#audit(tx, at, actor, 'upstream-key', undefined, { kid: key.kid, signsFrom: key.signsFrom });
+      return { ...key, createdAt: at };
     });
   }
 

@@ -182,3 +182,10 @@ export async function retireAsRelease(
   const stored = await store.applyRelease({ members: [], retire: [name], supergraph, actor });
   return { extension: stored.extensions[0]!, supergraph: stored.supergraph };
 }
+
+export function signingKeyExists(kid: string, cause?: unknown): GraftError {
+  return new GraftError(GraftErrorCode.BAD_REQUEST, `A signing key with kid "${kid}" is already stored: keys are immutable, add one with a new kid.`, {
+    details: { kid },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}

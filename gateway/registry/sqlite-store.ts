@@ -20,6 +20,7 @@ import {
   releaseAction,
   retireAsRelease,
   sha256,
+  signingKeyExists,
   STATUS_ACTION,
 } from './rules.js';
 import type {
@@ -30,11 +31,13 @@ import type {
   NewExtension,
   NewOperation,
   NewRelease,
+  NewSigningKey,
   NewSupergraph,
   NewVersion,
   RegisteredOperationRecord,
   RegistryStore,
   ReleaseRecord,
+  StoredSigningKey,
   SupergraphRecord,
 } from './types.js';
 
@@ -405,6 +408,32 @@ export class SqliteRegistryStore implements RegistryStore {
     return save.immediate();
   }
 
+  async listSigningKeys(): Promise<StoredSigningKey[]> {
+    const rows = this.sql.listSigningKeys.all() as Array<{ kid: string; public_jwk: string; sealed_private_jwk: string; created_at: string; signs_from: string }>;
+    return rows.map((row) => ({
+      kid: row.kid,
+      publicJwk: JSON.parse(row.public_jwk) as Record<string, unknown>,
+      sealedPrivateJwk: row.sealed_private_jwk,
+      createdAt: row.created_at,
+      signsFrom: row.signs_from,
+    }));
+  }
+
+  async addSigningKey(key: NewSigningKey, actor: string): Promise<StoredSigningKey> {
+    const add = this.db.transaction((): StoredSigningKey => {
+      const at = now();
+      try {
+        this.sql.insertSigningKey.run({ kid: key.kid, public_jwk: JSON.stringify(key.publicJwk), sealed_private_jwk: key.sealedPrivateJwk, created_at: at, signs_from: key.signsFrom });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw signingKeyExists(key.kid, error);
+        throw error;
+      }
+      this.audit(at, actor, 'upstream-key', undefined, { kid: key.kid, signsFrom: key.signsFrom });
+      return { ...key, createdAt: at };
+    });
+    return add.immediate();
+  }
+
   async lastChangeId(): Promise<number> {
     return (this.sql.lastAuditId.get() as { id: number | null }).id ?? 0;
   }
@@ -564,6 +593,10 @@ function prepareStatements(db: SqliteDatabase) {
          client = excluded.client, registered_by = excluded.registered_by, updated_at = excluded.updated_at`,
     ),
     deleteOperation: prepare('DELETE FROM registered_operations WHERE name = ?'),
+    listSigningKeys: prepare('SELECT * FROM upstream_signing_keys ORDER BY signs_from, kid'),
+    insertSigningKey: prepare(
+      `INSERT INTO upstream_signing_keys (kid, public_jwk, sealed_private_jwk, created_at, signs_from) VALUES (@kid, @public_jwk, @sealed_private_jwk, @created_at, @signs_from)`,
+    ),
   };
 }
 

@@ -483,5 +483,26 @@ export function registryStoreContract(storeName: string, harness: RegistryStoreH
       await rejectsWith(store.setTenants('ghost', null, 'ops'), GraftErrorCode.EXTENSION_NOT_FOUND);
     });
   });
+
+  describe('shared upstream signing keys', () => {
+    test('keys are listed by the time they sign from, a kid is stored once, rows are immutable, each addition is audited', async () => {
+      const store = await open();
+      const key = (kid: string, signsFrom: string) => ({ kid, publicJwk: { kty: 'EC', kid }, sealedPrivateJwk: `sealed:${kid}`, signsFrom });
+      const later = await store.addSigningKey(key('k2', '2030-01-01T00:00:00.000Z'), 'leader');
+      await store.addSigningKey(key('k1', '2029-01-01T00:00:00.000Z'), 'leader');
+      assert.deepEqual((await store.listSigningKeys()).map((k) => [k.kid, k.signsFrom, k.sealedPrivateJwk]), [
+        ['k1', '2029-01-01T00:00:00.000Z', 'sealed:k1'],
+        ['k2', '2030-01-01T00:00:00.000Z', 'sealed:k2'],
+      ]);
+      assert.deepEqual((await store.listSigningKeys())[1], later);
+      const changeId = await store.lastChangeId();
+      await rejectsWith(store.addSigningKey(key('k1', '2031-01-01T00:00:00.000Z'), 'leader'), GraftErrorCode.BAD_REQUEST, /already stored/);
+      assert.equal(await store.lastChangeId(), changeId);
+      await assert.rejects(harness.exec(`UPDATE upstream_signing_keys SET sealed_private_jwk = 'x'`), /immutable/);
+      await assert.rejects(harness.exec(`DELETE FROM upstream_signing_keys`), /immutable/);
+      const [event] = await store.listAuditEvents({ limit: 1 });
+      assert.deepEqual([event?.action, event?.actor, event?.details['kid']], ['upstream-key', 'leader', 'k1']);
+    });
+  });
   });
 }

@@ -238,6 +238,11 @@ export interface RegistryStore {
   /** Removes a registered operation and records an audit event; undefined when there was none. */
   deleteOperation(name: string, actor: string): Promise<RegisteredOperationRecord | undefined>;
 
+  /** The shared upstream signing keys (schema 6), oldest signs_from first. */
+  listSigningKeys(): Promise<StoredSigningKey[]>;
+  /** Adds a signing key (rotation) and records an audit event ('upstream-key'). Throws BAD_REQUEST for a kid already stored. */
+  addSigningKey(key: NewSigningKey, actor: string): Promise<StoredSigningKey>;
+
   /**
    * Stores shared by processes on several hosts (PostgreSQL): a nudge after every change
    * another process committed (LISTEN/NOTIFY). Absent: the poll of lastChangeId is all.
@@ -263,3 +268,16 @@ export interface RegistryLeadership {
   /** Stops competing; a leader releases the lock (its connection ends). */
   close(): Promise<void>;
 }
+
+/** An upstream signing key as the registry keeps it: the private half sealed by the caller (gateway/upstream). */
+export interface StoredSigningKey {
+  kid: string;
+  publicJwk: Record<string, unknown>;
+  /** AES-256-GCM, base64 (gateway/upstream); the registry never sees the key in plain text. */
+  sealedPrivateJwk: string;
+  createdAt: string; // ISO 8601
+  /** Published from createdAt, signs from signsFrom (publish before sign). */
+  signsFrom: string; // ISO 8601
+}
+
+export type NewSigningKey = Omit<StoredSigningKey, 'createdAt'>;

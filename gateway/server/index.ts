@@ -21,7 +21,7 @@ import {
   type Principal,
   type TokenVerifier,
 } from '../auth/index.js';
-import type { GraftConfig } from '../config/index.js';
+import { parseKeyEncryptionKey, type GraftConfig } from '../config/index.js';
 import { GraftGateway, type SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode, isGraftError } from '../errors/index.js';
 import { RegistryService, SYSTEM_ACTOR, type SupergraphHost } from '../publish/index.js';
@@ -181,7 +181,14 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
 
   const runtime = new ExtensionRuntimeTable();
   const agent = createUpstreamAgent(config.networkPolicy);
-  const upstreamTokens = await UpstreamTokenIssuer.create({ issuer: config.upstreamIssuer, dataDir: config.dataDir });
+  // On a shared registry with a key encryption key, one key set for every replica (kept in
+  // the registry, sealed); else this process's key in its data dir.
+  const keyEncryptionKey = config.upstreamKeyEncryptionKey ? parseKeyEncryptionKey(config.upstreamKeyEncryptionKey) : undefined;
+  const sharedKeys = keyEncryptionKey && store.watchChanges ? { store, encryptionKey: keyEncryptionKey } : undefined;
+  if (store.watchChanges && !sharedKeys) {
+    logger.warn('GRAFT_KEY_ENCRYPTION_KEY is not set: this replica signs upstream tokens with its own key, which the other replicas do not publish. Set the same key on every replica to share one key set.');
+  }
+  const upstreamTokens = await UpstreamTokenIssuer.create({ issuer: config.upstreamIssuer, dataDir: config.dataDir, ...(sharedKeys ? { shared: sharedKeys } : {}) });
   const cost = costCheck({
     maxCost: config.cost.maxCost,
     defaultListSize: config.cost.defaultListSize,
@@ -286,7 +293,11 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     versioning: config.versioning,
     directives,
     ...(options.clock ? { now: options.clock } : {}),
-    onSync: () => operations.load(),
+    // Another process's change may be a registered operation or a rotated upstream key.
+    onSync: async () => {
+      await operations.load();
+      await upstreamTokens.refresh();
+    },
   });
   await registry.loadActive();
   // Registering the operations folder writes the registry: once, by the leader; the other

@@ -1,8 +1,9 @@
 // Gateway replicas as operators run them on several hosts: three real `graft start
 // --no-examples` processes, each on its own port and data dir, sharing one real PostgreSQL
 // registry (a throwaway cluster, test/helpers/postgres.ts), the example extensions in this
-// process. The replicas share the dev issuer's and the upstream signing key's files, as
-// hosts given the same key files do.
+// process. The replicas share the dev issuer's key file (the users' identity provider, in
+// production), and one upstream key set through the registry (GRAFT_KEY_ENCRYPTION_KEY): the
+// extensions know only replica a's JWKS, yet verify the tokens of every replica.
 //
 // Pins: a publish through one replica is served by all; a publish under load fails no
 // request; with PostgreSQL down every replica keeps serving, publishes answer 503
@@ -11,6 +12,7 @@
 // GRAFT_REGISTRY_URL stops graft start with one line and exit code 2.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -33,7 +35,7 @@ import {
 
 const GRAFT = join(REPO_ROOT, 'bin', 'graft.js');
 const USER_SCOPES = ['crm:read', 'crm:pii', 'orders:read', 'inventory:read'];
-const KEY_FILES = ['dev-issuer.jwk.json', 'upstream-signing.jwk.json'];
+const KEY_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const { skip } = postgresAvailability();
 
 interface Replica {
@@ -104,11 +106,16 @@ describe('three replicas on one PostgreSQL registry', { skip: skip ?? false }, (
     dir = await tempDir('graft-replicas-');
     const dataDir = (name: string) => join(dir.path, name);
     // Fast leader hand-over and health rounds: the defaults are for production.
-    const env = (name: string) => ({ GRAFT_REGISTRY_URL: registryUrl, GRAFT_DATA_DIR: dataDir(name), GRAFT_PG_CONNECT_TIMEOUT_MS: '2000' });
+    const env = (name: string) => ({
+      GRAFT_REGISTRY_URL: registryUrl,
+      GRAFT_DATA_DIR: dataDir(name),
+      GRAFT_PG_CONNECT_TIMEOUT_MS: '2000',
+      GRAFT_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY,
+    });
     const first = await startReplica('a', env('a'));
     for (const name of ['b', 'c']) {
       await mkdir(dataDir(name), { recursive: true });
-      for (const file of KEY_FILES) await copyFile(join(dataDir('a'), file), join(dataDir(name), file));
+      await copyFile(join(dataDir('a'), 'dev-issuer.jwk.json'), join(dataDir(name), 'dev-issuer.jwk.json'));
     }
     replicas = [first, ...(await Promise.all(['b', 'c'].map((name) => startReplica(name, env(name)))))];
     const issuer = await loadOrCreateDevIssuer(dataDir('a'));
@@ -144,6 +151,12 @@ describe('three replicas on one PostgreSQL registry', { skip: skip ?? false }, (
       assert.equal(answer.body.errors, undefined, `replica ${replica.name}: ${JSON.stringify(answer.body.errors)}`);
       assert.equal(answer.body.data.customers.length, 2);
     }
+  });
+
+  test('every replica publishes the one upstream key set kept in the registry', async () => {
+    const sets = await Promise.all(replicas.map(async (replica) => (await call<JSONWebKeySet>(`${replica.url}/.well-known/jwks.json`)).body));
+    assert.equal(sets[0]?.keys.length, 1);
+    for (const set of sets) assert.deepEqual(set, sets[0]);
   });
 
   test('exactly one replica leads', async () => {
