@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '**/generated/', '.graft/', 'bench/results/', 'test-artifacts/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist.building-*/', '**/generated/', '.graft/', 'bench/results/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -35,6 +35,11 @@ export default tseslint.config(
         ),
       ),
     },
+  },
+  {
+    // GraphiQL's start script runs in the browser, after the YogaGraphiQL bundle (gateway/graphiql).
+    files: ['gateway/graphiql/**/*.js'],
+    languageOptions: { globals: Object.fromEntries(['self', 'document', 'URL', 'YogaGraphiQL'].map((name) => [name, 'readonly'])) },
   },
   {
     files: ['**/*.test.ts', 'test/**/*.ts'],

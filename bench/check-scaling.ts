@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { applySubgraphChanges, runSchemaCheck, type OperationDocument, type SchemaCheckReport } from '../gateway/checks/index.js';
 import type { SubgraphInput } from '../gateway/composition/index.js';
+import { machineFacts } from './lib/index.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -199,11 +200,7 @@ async function main(): Promise<void> {
   await mkdir(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
   const result = {
     benchmark: 'check-scaling',
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    loadAverage: { before: loadBefore, after: loadavg()[0] },
+    ...machineFacts(loadBefore),
     rounds: ROUNDS,
     change: 'one nullable field added to one subgraph entity',
     cliStartupMs: startup,

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
@@ -127,6 +128,11 @@ export async function alternate<T extends string>(
     for (const contender of order) results[contender].push(await run(contender, round));
   }
   return results;
+}
+
+/** Where a figure was measured: the header of every bench result. */
+export function machineFacts(loadBefore: number): { date: string; node: string; cpus: number; cpuModel: string; loadAverage: { before: number; after: number } } {
+  return { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverage: { before: loadBefore, after: loadavg()[0]! } };
 }
 
 export async function writeResult(name: string, data: unknown): Promise<string> {

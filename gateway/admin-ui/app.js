@@ -557,7 +557,7 @@ function Login({ onSignIn, message }) {
   return html`
     <main class="page login" id="main">
       <h1>Extension catalog</h1>
-      <p>Sign in with a token for the Graft admin API: <code>graft:admin</code> shows every extension, <code>graft:publish:&lt;name&gt;</code> only that one.</p>
+      <p>Sign in with a token for the Graft admin API: <code>graft:admin</code> shows every extension, <code>${'graft:publish:<name>'}</code> only that one.</p>
       ${message ? html`<p class="notice" role="status">${message}</p>` : null}
       <form onSubmit=${submit} novalidate>
         <label for="token">Admin token (JWT)</label>

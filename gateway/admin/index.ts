@@ -4,17 +4,16 @@
 // `graft:admin`, or `graft:publish:<name>` for the owner of one extension.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bearerToken, type Principal, type TokenVerifier } from '../auth/index.js';
+import { ADMIN_SCOPE, bearerToken, publishScopeFor, type Principal, type TokenVerifier } from '../auth/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import type { HealthMonitor } from '../health/index.js';
 import type { StatsSnapshot } from '../telemetry/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { OperationRegistry } from '../operations/index.js';
-import { ADMIN_SCOPE, type PublishResult, type RegistryService, type ReleaseMemberInput, type ReleaseResult } from '../publish/index.js';
+import { type PublishResult, type RegistryService, type ReleaseMemberInput, type ReleaseResult } from '../publish/index.js';
 import type { ExtensionVersionRecord } from '../registry/index.js';
 import { adminSchemas } from './schemas.js';
 
-export const publishScopeFor = (name: string): string => `graft:publish:${name}`;
 
 export interface AdminApiOptions {
   registry: RegistryService;
@@ -247,8 +246,8 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     const stored = await registry.getActiveSupergraph();
     if (!stored) throw new GraftError(GraftErrorCode.NO_SUPERGRAPH, 'No extension has been published yet: publish one with graft publish.');
     const serving = options.currentSupergraph();
-    // The @policy names let `graft check --registry` judge UNKNOWN_POLICY as publish does.
-    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies };
+    // The @policy names and the deprecation period let `graft check --registry` judge as publish does.
+    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies, deprecationDays: registry.deprecationDays };
   });
 
   app.get<{ Params: { name: string } }>('/extensions/:name/changelog', { schema: adminSchemas.getChangelog }, async (request) => {

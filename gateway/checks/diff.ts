@@ -5,7 +5,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { ChangeType, diff } from '@graphql-inspector/core';
 import { buildSchema, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { parseSubgraphSdl } from '../composition/index.js';
-import { directiveNameResolver, entityKeys, sdlCoordinates, type EntityKey } from './federation.js';
+import { specElementResolver } from '../graphql/index.js';
+import { entityKeys, sdlCoordinates, type EntityKey } from './federation.js';
 import { classifyChange, directiveUsageOf, type InspectorChange, type RuleContext } from './rules.js';
 import type { Criticality, SchemaChange } from './types.js';
 
@@ -13,7 +14,7 @@ import type { Criticality, SchemaChange } from './types.js';
 export type ClassifiedChange = Omit<SchemaChange, 'level' | 'subgraph'>;
 
 export interface DiffOptions {
-  /** Spec name of a directive as used on either side (see directiveNameResolver); default: as written. */
+  /** Spec name of a directive as used on either side (the GraphQL core's specElementResolver: @link imports, renames and namespaces); default: as written. */
   directiveName?: (localName: string, side: 'old' | 'new') => string;
   /** Directives (spec names) whose usages this diff ignores because the caller compares them itself. */
   ignoreUsagesOf?: ReadonlySet<string>;
@@ -240,8 +241,8 @@ export async function diffSubgraph(input: SubgraphDiffInput): Promise<SchemaChan
   }
   const oldDoc = parseSubgraphSdl(name, input.oldSdl);
   const newDoc = parseSubgraphSdl(name, input.newSdl);
-  const oldNames = directiveNameResolver(oldDoc);
-  const newNames = directiveNameResolver(newDoc);
+  const oldNames = specElementResolver(oldDoc);
+  const newNames = specElementResolver(newDoc);
   const oldCoordinates = new Set(sdlCoordinates(oldDoc).keys());
   const newCoordinates = new Set(sdlCoordinates(newDoc).keys());
   const authored = new Set([...oldCoordinates, ...newCoordinates]);

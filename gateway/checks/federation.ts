@@ -15,7 +15,6 @@ import {
   type ValueNode,
 } from 'graphql';
 
-const SPEC_URL = /^https:\/\/specs\.apollo\.dev\/([A-Za-z][A-Za-z0-9_-]*)\/v\d+(?:\.\d+)?$/;
 
 function argument(directive: ConstDirectiveNode, name: string): ConstArgumentNode | undefined {
   return directive.arguments?.find((a) => a.name.value === name);
@@ -27,47 +26,6 @@ function stringValue(value: ValueNode | undefined): string | undefined {
 
 function booleanValue(value: ValueNode | undefined): boolean | undefined {
   return value?.kind === Kind.BOOLEAN ? value.value : undefined;
-}
-
-function schemaDirectives(doc: DocumentNode): ConstDirectiveNode[] {
-  return doc.definitions.flatMap((d) =>
-    d.kind === Kind.SCHEMA_DEFINITION || d.kind === Kind.SCHEMA_EXTENSION ? [...(d.directives ?? [])] : [],
-  );
-}
-
-/**
- * Maps the directive names used in one subgraph SDL to the names their spec gives them.
- * `@link(url: ".../federation/v2.7", import: [{ name: "@key", as: "@pk" }])` makes `pk` mean
- * `key`; elements that are not imported are used with the spec's prefix (`@federation__key`).
- * A subgraph without a federation @link is Federation 1: its directives have their plain names.
- */
-export function directiveNameResolver(doc: DocumentNode): (localName: string) => string {
-  const imported = new Map<string, string>();
-  const prefixes = new Set<string>();
-  for (const directive of schemaDirectives(doc)) {
-    if (directive.name.value !== 'link') continue;
-    const spec = SPEC_URL.exec(stringValue(argument(directive, 'url')?.value) ?? '')?.[1];
-    if (!spec) continue;
-    prefixes.add(stringValue(argument(directive, 'as')?.value) ?? spec);
-    const imports = argument(directive, 'import')?.value;
-    if (imports?.kind !== Kind.LIST) continue;
-    for (const item of imports.values) {
-      if (item.kind === Kind.STRING && item.value.startsWith('@')) {
-        imported.set(item.value.slice(1), item.value.slice(1));
-      } else if (item.kind === Kind.OBJECT) {
-        const field = (n: string) => stringValue(item.fields.find((f) => f.name.value === n)?.value);
-        const name = field('name');
-        if (name?.startsWith('@')) imported.set((field('as') ?? name).slice(1), name.slice(1));
-      }
-    }
-  }
-  return (localName) => {
-    const direct = imported.get(localName);
-    if (direct) return direct;
-    const prefixed = /^([A-Za-z][A-Za-z0-9_-]*)__(\w+)$/.exec(localName);
-    if (prefixed && prefixes.has(prefixed[1]!)) return prefixed[2]!;
-    return localName;
-  };
 }
 
 type FieldLike = FieldDefinitionNode | InputValueDefinitionNode;

@@ -12,12 +12,25 @@ export type ExampleToPublish = Pick<RunningExample, 'name' | 'url' | 'manifestPa
 
 /** The leader task's name in multi-process mode. */
 export const BOOTSTRAP_TASK = 'bootstrap-examples';
+/**
+ * The start-up work /readiness waits for in single-process mode while the examples are
+ * registered (gateway/readiness). Workers (GRAFT_WORKERS) are ready once they serve a
+ * supergraph: a worker restarted later could not tell that the bootstrap is long done.
+ */
+export const BOOTSTRAP_WORK = 'the example extensions to be registered';
+
+/** Registers and publishes the examples that the registry does not serve yet; returns "name@version" of each published. */
+export async function bootstrapExamples(server: Pick<GraftServer, 'registry' | 'readiness'>, examples: readonly ExampleToPublish[]): Promise<string[]> {
+  const published = await publishExamples(server, examples);
+  server.readiness.done(BOOTSTRAP_WORK);
+  return published;
+}
 
 /**
  * Registers and publishes, as one release, the examples that the registry does not serve
  * yet (so examples that need each other need no order); returns "name@version" of each.
  */
-export async function bootstrapExamples(server: Pick<GraftServer, 'registry'>, examples: readonly ExampleToPublish[]): Promise<string[]> {
+async function publishExamples(server: Pick<GraftServer, 'registry'>, examples: readonly ExampleToPublish[]): Promise<string[]> {
   const loaded = await Promise.all(examples.map(async (example) => ({ example, ...(await loadManifestFile(example.manifestPath)) })));
   const missing: typeof loaded = [];
   for (const entry of loaded) if (!(await server.registry.findExtension(entry.example.name))?.activeVersion) missing.push(entry);

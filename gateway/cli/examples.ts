@@ -1,11 +1,14 @@
-// The example extensions that `npm start` runs: each a real HTTP subgraph in its own
-// child process on a loopback port, registered in the embedded registry on first start.
+// The example extensions that `npm start` runs: real HTTP subgraphs, each on its own
+// loopback port, together in one child process, registered in the embedded registry on first start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
+/** The root of the running code: the checkout, or dist/ in a compiled start (which holds copies of the SDL, manifests and schema/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Compiled (dist/, `npm run build`): the examples run compiled too, without tsx's loader. */
+const COMPILED = import.meta.url.endsWith('.js');
 /** Publish order matters only for readability: each publish composes with what is active. */
 export const EXAMPLE_NAMES = ['crm', 'orders', 'inventory'] as const;
 /**
@@ -34,54 +37,60 @@ export function exampleManifestPath(name: string): string {
   return join(REPO_ROOT, 'subgraphs', name, 'graft.json');
 }
 
-/** Starts one example and resolves once it printed its ready line. */
-export function startExample(
-  name: string,
+/**
+ * Starts the examples in one child process (subgraphs/serve-examples.ts), each on its
+ * port, and resolves once each printed its ready line. They share the child: `onExit`
+ * and stopExamples act on it once.
+ */
+export function startExamples(
+  examples: ReadonlyArray<{ name: string; port: number }>,
   options: {
-    port: number;
     host: string;
-    /** Where the example verifies the gateway's tokens (SDK env GRAFT_GATEWAY_JWKS_URL / _ISSUER). */
+    /** Where the examples verify the gateway's tokens (SDK env GRAFT_GATEWAY_JWKS_URL / _ISSUER). */
     gatewayAuth: { jwksUrl: string; issuer: string };
     onExit?: (code: number | null) => void;
     timeoutMs?: number;
   },
-): Promise<RunningExample> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'subgraphs', name, 'server.ts')], {
+): Promise<RunningExample[]> {
+  const args = examples.map(({ name, port }) => `${name}=${port}`);
+  const entry = COMPILED ? [join(REPO_ROOT, 'subgraphs', 'serve-examples.js')] : ['--import', 'tsx', join(REPO_ROOT, 'subgraphs', 'serve-examples.ts')];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      PORT: String(options.port),
       HOST: options.host,
       GRAFT_EXIT_WITH_PARENT: '1',
       GRAFT_GATEWAY_JWKS_URL: options.gatewayAuth.jwksUrl,
       GRAFT_GATEWAY_ISSUER: options.gatewayAuth.issuer,
     },
-    // stdin stays open for the child's lifetime: when this process dies it closes, and the example exits.
+    // stdin stays open for the child's lifetime: when this process dies it closes, and the examples exit.
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  const names = examples.map((e) => e.name).join(', ');
   return new Promise((resolve, reject) => {
+    const timeoutMs = options.timeoutMs ?? 30_000;
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
-      reject(new Error(`example "${name}" did not start within ${options.timeoutMs ?? 30_000} ms`));
-    }, options.timeoutMs ?? 30_000);
-    let ready = false;
+      reject(new Error(`the examples (${names}) did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const ready = new Map<string, RunningExample>();
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
-      if (ready) return;
       try {
-        const event = JSON.parse(line) as { event?: string; url?: string };
-        if (event.event === 'ready' && typeof event.url === 'string') {
-          ready = true;
+        const event = JSON.parse(line) as { event?: string; name?: string; url?: string };
+        if (event.event !== 'ready' || typeof event.url !== 'string' || typeof event.name !== 'string') return;
+        ready.set(event.name, { name: event.name, url: event.url, child, manifestPath: exampleManifestPath(event.name) });
+        if (ready.size === examples.length) {
           clearTimeout(timer);
-          resolve({ name, url: event.url, child, manifestPath: exampleManifestPath(name) });
+          resolve(examples.map((e) => ready.get(e.name)!));
         }
       } catch {
-        // not our JSON line; the example may log other things
+        // not our JSON line; the examples may log other things
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      if (!ready) reject(new Error(`example "${name}" exited with code ${code} before it was ready`));
+      if (ready.size < examples.length) reject(new Error(`the examples (${names}) exited with code ${code} before they were ready`));
       options.onExit?.(code);
     });
   });
@@ -89,16 +98,16 @@ export function startExample(
 
 export async function stopExamples(examples: readonly RunningExample[]): Promise<void> {
   await Promise.all(
-    examples.map(
-      (example) =>
+    [...new Set(examples.map((example) => example.child))].map(
+      (child) =>
         new Promise<void>((resolve) => {
-          if (example.child.exitCode !== null || example.child.signalCode !== null) return resolve();
-          const force = setTimeout(() => example.child.kill('SIGKILL'), 5000);
-          example.child.once('exit', () => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+          child.once('exit', () => {
             clearTimeout(force);
             resolve();
           });
-          example.child.kill('SIGTERM');
+          child.kill('SIGTERM');
         }),
     ),
   );

@@ -74,14 +74,32 @@ program
 registryOptions(
   program
     .command('publish')
-    .description('Publish the extension version described by a graft.json (registers the extension if needed)')
-    .requiredOption('--manifest <path>', 'path of graft.json')
+    .description('Publish the extension version described by a graft.json (registers the extension if needed); several --manifest: one release, all or none')
+    .requiredOption('--manifest <path>', 'path of graft.json (repeatable: the versions are published together as one release)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--reason <text>', 'why (kept with a release of several)')
     .option('--json', 'print the result as JSON'),
-).action(async (options: { manifest: string; registry: string; token?: string; json?: boolean }) => {
-  const { manifest, sdl } = await loadManifestFile(options.manifest);
-  // Resolver directive modules (graft.json directives[].module) travel with the publish.
-  const directiveModules = manifest.directives?.length ? await (await import('../directives/index.js')).loadDirectiveSources(options.manifest, manifest) : undefined;
+).action(async (options: { manifest: string[]; registry: string; token?: string; json?: boolean; reason?: string }) => {
   const client = new AdminClient(options.registry, requireToken(options.token));
+  const members = await Promise.all(
+    options.manifest.map(async (path) => {
+      const { manifest, sdl } = await loadManifestFile(path);
+      // Resolver directive modules (graft.json directives[].module) travel with the publish.
+      const directiveModules = manifest.directives?.length ? await (await import('../directives/index.js')).loadDirectiveSources(path, manifest) : undefined;
+      return { manifest, sdl, ...(directiveModules ? { directiveModules } : {}) };
+    }),
+  );
+  if (members.length > 1) {
+    const result = await client.request<ReleaseResponse>('POST', '/releases', { extensions: members, ...(options.reason ? { reason: options.reason } : {}) });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `Released ${result.versions.map((v) => `${v.version.extension}@${v.version.version}`).join(', ')} together (release #${result.release.id}); supergraph #${result.supergraph.id} (${result.supergraph.members.map((m) => `${m.extension}@${m.version}`).join(', ')}) is live.\n`,
+    );
+    return;
+  }
+  const [{ manifest, sdl, directiveModules }] = members as [(typeof members)[number]];
   const publish = () =>
     client.request<PublishResponse>('POST', `/extensions/${manifest.name}/versions`, { manifest, sdl, ...(directiveModules ? { directiveModules } : {}) });
   let result: PublishResponse;
@@ -103,6 +121,12 @@ registryOptions(
 
 interface PublishResponse {
   version: { extension: string; version: string };
+  supergraph: { id: number; members: Array<{ extension: string; version: string }> };
+}
+
+interface ReleaseResponse {
+  release: { id: number };
+  versions: Array<{ version: { extension: string; version: string } }>;
   supergraph: { id: number; members: Array<{ extension: string; version: string }> };
 }
 

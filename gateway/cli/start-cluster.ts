@@ -2,6 +2,7 @@
 // and runs N gateway workers on HOST:PORT (each runs start-worker.ts). The example
 // extensions are this process's children, started once the workers listen; the leader
 // worker publishes them, as the only process does in single-process mode.
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster } from '../cluster/index.js';
 import type { GraftConfig } from '../config/index.js';
@@ -16,7 +17,8 @@ export async function runStartCluster(options: StartOptions & { config: GraftCon
   const cluster = await startCluster({
     config,
     logger,
-    workerModule: fileURLToPath(new URL('./start-worker.ts', import.meta.url)),
+    // start-worker.js beside this file in a compiled start (dist/), start-worker.ts under tsx.
+    workerModule: fileURLToPath(new URL(`./start-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url)),
     // Workers load their config from the environment: give them the same operations folder.
     env: { GRAFT_OPERATIONS_DIR: options.operationsDir },
   });

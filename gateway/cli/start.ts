@@ -4,22 +4,27 @@
 // the gateway runs as several worker processes under a primary (start-cluster.ts).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { loadGraftConfig } from '../config/index.js';
+import { loadGraftConfig, type GraftConfig } from '../config/index.js';
+import { createGraftLogger } from '../telemetry/index.js';
 import { signDevToken, type DevIssuer } from '../auth/index.js';
 import { startGraftServer, type GraftServer } from '../server/index.js';
-import { bootstrapExamples } from './bootstrap.js';
+import { BOOTSTRAP_WORK, bootstrapExamples } from './bootstrap.js';
 import {
   DIRECTIVE_EXAMPLE_NAMES,
   EXAMPLE_DEFAULT_PORTS,
   EXAMPLE_NAMES,
   REPO_ROOT,
   exampleManifestPath,
-  startExample,
+  startExamples,
   stopExamples,
   type RunningExample,
 } from './examples.js';
 
 export const DEV_USER_SCOPES = ['crm:read', 'crm:pii', 'orders:read', 'inventory:read'];
+/** The README tour's query: it crosses the three example extensions. */
+export const TOUR_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';
+/** GraphiQL (development mode) opens with the tour query and alice's dev token. */
+export const GRAPHIQL_START = { user: { subject: 'alice', scopes: DEV_USER_SCOPES }, defaultQuery: TOUR_QUERY };
 
 export interface StartOptions {
   examples: boolean;
@@ -35,18 +40,14 @@ export async function startAllExamples(options: {
   isShuttingDown: () => boolean;
 }): Promise<RunningExample[]> {
   const base = Number(process.env['EXAMPLES_PORT_BASE'] ?? 0);
-  return Promise.all(
-    [...EXAMPLE_NAMES, ...DIRECTIVE_EXAMPLE_NAMES].map((name, index) =>
-      startExample(name, {
-        port: base > 0 ? base + index : EXAMPLE_DEFAULT_PORTS[name],
-        host: '127.0.0.1',
-        gatewayAuth: options.gatewayAuth,
-        onExit: (code) => {
-          if (!options.isShuttingDown()) options.logger.error({ extension: name, code }, 'example extension exited; its fields now answer EXTENSION_UNAVAILABLE');
-        },
-      }),
-    ),
-  );
+  const examples = [...EXAMPLE_NAMES, ...DIRECTIVE_EXAMPLE_NAMES].map((name, index) => ({ name, port: base > 0 ? base + index : EXAMPLE_DEFAULT_PORTS[name] }));
+  return startExamples(examples, {
+    host: '127.0.0.1',
+    gatewayAuth: options.gatewayAuth,
+    onExit: (code) => {
+      if (!options.isShuttingDown()) options.logger.error({ extensions: examples.map((e) => e.name), code }, 'the example extensions exited; their fields now answer EXTENSION_UNAVAILABLE');
+    },
+  });
 }
 
 /** The start banner: where Graft runs, what was registered, a dev token to try. */
@@ -64,7 +65,9 @@ export async function printBanner(input: { url: string; published: string[]; dev
       '',
       '  Try:',
       `  curl -s ${url}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
-      `    -d '{"query":"{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }"}'`,
+      `    -d '${JSON.stringify({ query: TOUR_QUERY })}'`,
+      '',
+      `  Or open ${url}/graphql in a browser: GraphiQL, with that query and a dev token (development mode only).`,
       '',
       '  An admin token for the admin API: npx graft token --sub admin --scopes graft:admin',
       `  Manifests of the examples: ${exampleManifestPath('crm').replace(/crm\/graft\.json$/, '<name>/graft.json')}`,
@@ -73,10 +76,17 @@ export async function printBanner(input: { url: string; published: string[]; dev
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
+/** The gateway's URL as the examples reach it, before it listens (config.port is not 0). */
+function listenUrlOf(config: GraftConfig): string {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
+
 export async function runStart(options: StartOptions): Promise<void> {
-  // The repository's persisted frontend operations are registered at start unless
-  // GRAFT_OPERATIONS_DIR says otherwise (set it empty for none).
-  const operationsDir = process.env['GRAFT_OPERATIONS_DIR'] ?? join(REPO_ROOT, 'schema', 'operations');
+  // The examples' persisted frontend operations (schema/operations, queries of the example
+  // graph) are registered with the examples, unless GRAFT_OPERATIONS_DIR says otherwise
+  // (set it empty for none); --no-examples registers neither, unless that variable is set.
+  const operationsDir = process.env['GRAFT_OPERATIONS_DIR'] ?? (options.examples ? join(REPO_ROOT, 'schema', 'operations') : '');
   const config = await loadGraftConfig({ ...process.env, GRAFT_OPERATIONS_DIR: operationsDir });
   if (config.workers > 1) {
     const { runStartCluster } = await import('./start-cluster.js');
@@ -84,8 +94,21 @@ export async function runStart(options: StartOptions): Promise<void> {
   }
   const examples: RunningExample[] = [];
   let shuttingDown = false;
-  // The gateway first: the examples verify the tokens it mints against its JWKS URL.
-  const server: GraftServer = await startGraftServer({ config });
+  // The examples start while the gateway does (both mostly load code, and a machine has
+  // more than one core): they need only the gateway's JWKS URL, fetched at their first
+  // request, and it is known up front unless the port is chosen at listen (PORT=0).
+  const logger = createGraftLogger({ level: config.logLevel });
+  const startExamplesFor = (gatewayUrl: string) =>
+    startAllExamples({ gatewayAuth: { jwksUrl: `${gatewayUrl}/.well-known/jwks.json`, issuer: config.upstreamIssuer }, logger, isShuttingDown: () => shuttingDown });
+  const early = options.examples && config.port !== 0 ? startExamplesFor(listenUrlOf(config)) : undefined;
+  early?.catch(() => undefined); // awaited below; this only keeps a failure meanwhile from counting as unhandled
+  let server: GraftServer;
+  try {
+    server = await startGraftServer({ config, logger, startupWork: options.examples ? [BOOTSTRAP_WORK] : [], graphiql: GRAPHIQL_START });
+  } catch (error) {
+    if (early) await stopExamples(await early.catch(() => []));
+    throw error;
+  }
 
   const shutdown = async (signal: string): Promise<void> => {
     if (shuttingDown) return;
@@ -100,8 +123,7 @@ export async function runStart(options: StartOptions): Promise<void> {
 
   if (options.examples) {
     try {
-      const gatewayAuth = { jwksUrl: `${server.url}/.well-known/jwks.json`, issuer: server.upstreamTokens.issuer };
-      examples.push(...(await startAllExamples({ gatewayAuth, logger: server.logger, isShuttingDown: () => shuttingDown })));
+      examples.push(...(await (early ?? startExamplesFor(server.url))));
     } catch (error) {
       await server.close();
       throw error;

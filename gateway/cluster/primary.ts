@@ -15,7 +15,7 @@ export interface ClusterOptions {
   config: GraftConfig;
   /**
    * The module each worker runs: it calls connectToPrimary() and starts the gateway
-   * (TypeScript is fine: workers run with tsx's loader, like the CLI).
+   * (TypeScript is fine: workers then run with tsx's loader).
    */
   workerModule: string;
   /** Added to the workers' environment (they read their config from it). */
@@ -45,14 +45,15 @@ export interface GraftCluster {
 }
 
 /**
- * Workers run TypeScript modules: give them tsx's loader, resolved from here so any cwd works,
- * and Graft's node flags (GRAFT_NODE_FLAGS) unless the primary was started with its own value.
+ * Workers running a TypeScript module get tsx's loader, resolved from here so any cwd works
+ * (a compiled one, from dist/, needs none), and Graft's node flags (GRAFT_NODE_FLAGS) unless
+ * the primary was started with its own value.
  */
-export function workerExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+export function workerExecArgv(execArgv: readonly string[] = process.execArgv, workerModule = '.ts'): string[] {
   const flagName = (arg: string) => arg.split('=')[0];
   const given = new Set(execArgv.map(flagName));
   const args = [...execArgv, ...GRAFT_NODE_FLAGS.filter((flag) => !given.has(flagName(flag)))];
-  if (execArgv.some((arg) => arg.includes('tsx'))) return args;
+  if (!workerModule.endsWith('.ts') || execArgv.some((arg) => arg.includes('tsx'))) return args;
   return [...args, '--import', import.meta.resolve('tsx')];
 }
 
@@ -74,7 +75,7 @@ export async function startCluster(options: ClusterOptions): Promise<GraftCluste
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const drainTimeoutMs = options.drainTimeoutMs ?? 15_000;
   const shared = await prepareSharedState(config);
-  cluster.setupPrimary({ exec: options.workerModule, args: [], execArgv: workerExecArgv() });
+  cluster.setupPrimary({ exec: options.workerModule, args: [], execArgv: workerExecArgv(process.execArgv, options.workerModule) });
 
   const workers = new Map<number, Worker>();
   const budget = new RestartBudget(options.restart);

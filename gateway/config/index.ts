@@ -3,10 +3,144 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AuthorizationMode, PolicyFunction } from '../policy/index.js';
-import { DEFAULT_RESILIENCE, type ResilienceOptions } from '../upstream/index.js';
-import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../limits/index.js';
-import { networkPolicyFromEnv, type NetworkPolicy } from '../netpolicy/index.js';
+
+
+// ---------------------------------------------------------------------------------------
+// Settings the feature folders read. The configuration owns them as plain data (no feature
+// folder is imported here); each feature folder re-exports the part it reads and says what
+// it does with it.
+
+export interface QueryLimits {
+  /** Deepest field nesting; a root field is depth 1. */
+  maxDepth: number;
+  /** Aliased fields in an operation, fragments included. */
+  maxAliases: number;
+  /** Fields of the root type in an operation, each use counted (aliases too). */
+  maxRootFields: number;
+  /** Lexical tokens in the document (graphql-js `maxLexicalTokens`), enforced while parsing. */
+  maxTokens: number;
+  /** Directive applications in an operation, fragments included (graphql-armor's measure). */
+  maxDirectives: number;
+}
+
+/**
+ * Defaults for frontends of a low-code platform:
+ * - maxDepth 12: the deepest example operation (customers → orders → items → product → name)
+ *   is 5; connection-style schemas add 2 levels per hop (edges → node), so 12 leaves room
+ *   for 3–4 hops of generated queries while refusing cyclic-relationship walks (customer →
+ *   orders → customer → …). graphql-armor's 6 is too tight for connections; Apollo Router's
+ *   documented example, 100, does not stop anything (list sizes are the cost budget's job).
+ * - maxAliases 30 and maxRootFields 20: Apollo Router's documented values (graphql-armor
+ *   allows 15 aliases).
+ * - maxTokens 2000: the example operations have 30–60 tokens and GraphiQL's full
+ *   introspection query 184; graphql-armor's default is 1000, Apollo Router's 15000.
+ * - maxDirectives 50 per operation: graphql-armor's default; Graft counts per operation
+ *   like armor, not per field, because what costs is the total the server evaluates.
+ * Introspection depth: graphql-js's MaxIntrospectionDepthRule (in specifiedRules, so Apollo
+ * Server always runs it) bounds nested __Type lists; the depth limit here skips __schema
+ * and __type so that tools' standard introspection query is not refused.
+ */
+export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
+  maxDepth: 12,
+  maxAliases: 30,
+  maxRootFields: 20,
+  maxTokens: 2000,
+  maxDirectives: 50,
+});
+
+export interface ResilienceOptions {
+  /** Most fetches in flight to one extension; more wait in a queue of the same size, then fail. */
+  maxConcurrent: number;
+  /** Extra attempts for a query after a retryable failure. */
+  retries: number;
+  /** Consecutive failures that open the breaker. */
+  breakerConsecutiveFailures: number;
+  /** Failure rate (0–1) over the last `breakerWindow` calls that opens the breaker. */
+  breakerFailureRate: number;
+  breakerWindow: number;
+  /** First wait before a half-open probe; doubles up to 60 s while probes fail. */
+  breakerHalfOpenAfterMs: number;
+}
+
+export const DEFAULT_RESILIENCE: ResilienceOptions = {
+  maxConcurrent: 256,
+  retries: 2,
+  breakerConsecutiveFailures: 5,
+  breakerFailureRate: 0.5,
+  breakerWindow: 20,
+  breakerHalfOpenAfterMs: 5_000,
+};
+
+/** filter (Apollo Router's default): drop denied fields; reject: refuse the operation. */
+export type AuthorizationMode = 'filter' | 'reject';
+
+/** What a @policy function sees of the verified token (gateway/auth's Principal). */
+export interface PolicyPrincipal {
+  readonly subject: string;
+  readonly anonymous: boolean;
+  readonly scopes: ReadonlySet<string>;
+  readonly tenant: string | undefined;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** A named @policy: a function of the verified claims, registered in the gateway config. */
+export type PolicyFunction = (principal: PolicyPrincipal) => boolean;
+
+export interface NetworkPolicy {
+  /** 127.0.0.0/8 and ::1 (the example extensions run there in development). */
+  allowLoopback: boolean;
+  /** RFC 1918, CGNAT 100.64/10, IPv6 unique local fc00::/7. */
+  allowPrivate: boolean;
+  /**
+   * Exact host names (no wildcards) that may resolve to loopback or private addresses,
+   * e.g. "inventory.internal". They never lift link-local, metadata, unspecified,
+   * multicast or reserved ranges: only allowCidrs does that, deliberately and visibly.
+   */
+  allowHosts: string[];
+  /** CIDRs (or single addresses) that are always allowed, e.g. "10.20.0.0/16". */
+  allowCidrs: string[];
+}
+
+/** Development and tests: the examples listen on 127.0.0.1. Nothing else private. */
+export function devNetworkPolicy(): NetworkPolicy {
+  return { allowLoopback: true, allowPrivate: false, allowHosts: [], allowCidrs: [] };
+}
+
+/** Production: public addresses only, until the operator allowlists more. */
+export function productionNetworkPolicy(): NetworkPolicy {
+  return { allowLoopback: false, allowPrivate: false, allowHosts: [], allowCidrs: [] };
+}
+
+/** Env variables read by networkPolicyFromEnv; refusal messages name them too. */
+export const NETWORK_POLICY_ENV = {
+  allowLoopback: 'GRAFT_NET_ALLOW_LOOPBACK',
+  allowPrivate: 'GRAFT_NET_ALLOW_PRIVATE',
+  allowHosts: 'GRAFT_NET_ALLOW_HOSTS',
+  allowCidrs: 'GRAFT_NET_ALLOW_CIDRS',
+} as const;
+
+function netFlag(env: Readonly<Record<string, string | undefined>>, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false; got "${env[name]}".`);
+}
+
+function names(raw: string | undefined): string[] {
+  return raw === undefined ? [] : raw.split(/[\s,]+/).filter(Boolean);
+}
+
+/** The network policy as the environment sets it (gateway/netpolicy checks the entries when it compiles it). */
+export function networkPolicySettingsFromEnv(env: Readonly<Record<string, string | undefined>>, mode: 'development' | 'production'): NetworkPolicy {
+  const base = mode === 'production' ? productionNetworkPolicy() : devNetworkPolicy();
+  return {
+    allowLoopback: netFlag(env, NETWORK_POLICY_ENV.allowLoopback, base.allowLoopback),
+    allowPrivate: netFlag(env, NETWORK_POLICY_ENV.allowPrivate, base.allowPrivate),
+    allowHosts: names(env[NETWORK_POLICY_ENV.allowHosts]),
+    allowCidrs: names(env[NETWORK_POLICY_ENV.allowCidrs]),
+  };
+}
 
 export type GraftMode = 'development' | 'production';
 
@@ -197,7 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       defaultListSize: integer(env, 'GRAFT_DEFAULT_LIST_SIZE', 10, 1, 100_000),
     },
     upstreamIssuer: env['GRAFT_UPSTREAM_ISSUER'] || 'graft-gateway',
-    networkPolicy: networkPolicyFromEnv(env, mode),
+    networkPolicy: networkPolicySettingsFromEnv(env, mode),
     health: {
       intervalMs: integer(env, 'GRAFT_HEALTH_INTERVAL_MS', 30_000, 1_000, 3_600_000),
       timeoutMs: integer(env, 'GRAFT_HEALTH_TIMEOUT_MS', 2_000, 100, 60_000),

@@ -23,8 +23,8 @@
 // - A negative slicing value counts as 0 (the router would subtract).
 // - A requireOneSlicingArgument violation is reported in `problems` (the router refuses).
 import {
+  GraphQLError,
   Kind,
-  valueFromASTUntyped,
   type DirectiveNode,
   type DocumentNode,
   type FieldNode,
@@ -33,6 +33,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { isIncluded, operationVariables, selectOperation as selectOperationOf } from '../graphql/index.js';
 import { CostModelTables, type CostModel, type FieldCost, type InputValueCost, type OutputTypeCost } from './model.js';
 
 export interface CostEstimate {
@@ -117,22 +118,9 @@ export function estimateCost(model: CostModel, document: DocumentNode, options: 
 }
 
 function selectOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode {
-  let found: OperationDefinitionNode | undefined;
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    if (operationName === null || operationName === undefined) {
-      if (found) throw new CostEstimationError('The document has several operations: name the one to estimate.');
-      found = definition;
-    } else if (definition.name?.value === operationName) {
-      return definition;
-    }
-  }
-  if (!found) {
-    throw new CostEstimationError(
-      operationName ? `The document has no operation named "${operationName}".` : 'The document has no operation.',
-    );
-  }
-  return found;
+  const operation = selectOperationOf(document, operationName);
+  if (operation instanceof GraphQLError) throw new CostEstimationError(operation.message);
+  return operation;
 }
 
 /** State of one estimate; never outlives the call. */
@@ -144,6 +132,8 @@ class CostWalk {
   /** Cost of a fragment's selection set (multiplier 1) per sized-fields context, so that fragments spread many times are walked once. */
   private fragmentCosts: Map<SizedFieldsContext | null, Map<string, Float64Array>> | null = null;
   private readonly fragmentsInProgress = new Set<string>();
+  /** The request's variables over the operation's defaults, made on first use. */
+  private values: Record<string, unknown> | null = null;
 
   constructor(
     private readonly model: CostModelTables,
@@ -170,7 +160,7 @@ class CostWalk {
       return;
     }
     for (const selection of selectionSet.selections) {
-      if (selection.directives !== undefined && selection.directives.length > 0 && this.isExcluded(selection.directives)) continue;
+      if (selection.directives !== undefined && selection.directives.length > 0 && this.isExcluded(selection)) continue;
       switch (selection.kind) {
         case Kind.FIELD:
           this.scoreField(selection, parentType, sizing, multiplier, out);
@@ -310,28 +300,14 @@ class CostWalk {
 
   /** The request's value of a variable, else its default in the operation, else undefined. */
   private variableValue(name: string): unknown {
-    if (this.variables !== undefined && Object.hasOwn(this.variables, name)) return this.variables[name];
-    for (const definition of this.operation.variableDefinitions ?? []) {
-      if (definition.variable.name.value === name) {
-        return definition.defaultValue === undefined ? undefined : valueFromASTUntyped(definition.defaultValue);
-      }
-    }
-    return undefined;
+    this.values ??= operationVariables(this.operation, this.variables);
+    return Object.hasOwn(this.values, name) ? this.values[name] : undefined;
   }
 
-  /** `@skip(if: true)` or `@include(if: false)`, literal or through a variable. */
-  private isExcluded(directives: readonly DirectiveNode[]): boolean {
-    for (const directive of directives) {
-      const name = directive.name.value;
-      if (name !== 'skip' && name !== 'include') continue;
-      const condition = directive.arguments?.find((a) => a.name.value === 'if')?.value;
-      let value: unknown;
-      if (condition?.kind === Kind.BOOLEAN) value = condition.value;
-      else if (condition?.kind === Kind.VARIABLE) value = this.variableValue(condition.name.value);
-      if (typeof value !== 'boolean') continue; // unknown: count it, the estimate stays an upper bound
-      if (name === 'skip' ? value : !value) return true;
-    }
-    return false;
+  /** Left out by `@skip`/`@include` (the GraphQL core's rule); a condition not known counts, so the estimate stays an upper bound. */
+  private isExcluded(node: { readonly directives?: readonly DirectiveNode[] | undefined }): boolean {
+    this.values ??= operationVariables(this.operation, this.variables);
+    return !isIncluded(node, this.values);
   }
 
   private fragmentCost(name: string, sizing: SizedFieldsContext | null): Float64Array {
@@ -431,7 +407,7 @@ class CostWalk {
     parts: TypeConditionedCost[],
   ): void {
     for (const selection of selectionSet.selections) {
-      if (selection.directives !== undefined && selection.directives.length > 0 && this.isExcluded(selection.directives)) continue;
+      if (selection.directives !== undefined && selection.directives.length > 0 && this.isExcluded(selection)) continue;
       if (selection.kind === Kind.FIELD) {
         const cost = this.newCostVector();
         this.scoreField(selection, type, sizing, 1, cost);

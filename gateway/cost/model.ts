@@ -34,6 +34,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { federationDirectiveNames, readLinks } from '../graphql/index.js';
 
 /** Built once per supergraph by `buildCostModel`; immutable, shared by all requests. */
 export interface CostModel {
@@ -151,17 +152,6 @@ interface DirectiveNames {
   joinGraphEnum: string;
 }
 
-interface LinkDirective {
-  /** e.g. https://specs.apollo.dev/cost */
-  identity: string;
-  /** The spec's name, the last path segment before the version: "cost", "federation", "join". */
-  specName: string;
-  /** `as:`, else the spec's name. */
-  namespace: string;
-  /** Imported element name (with @ for directives) -> local name (without @). */
-  imports: Map<string, string>;
-}
-
 function stringArgument(directive: ConstDirectiveNode, name: string): string | undefined {
   const value = argumentValue(directive, name);
   return value?.kind === Kind.STRING ? value.value : undefined;
@@ -172,56 +162,6 @@ function argumentValue(directive: ConstDirectiveNode, name: string): ConstValueN
   return undefined;
 }
 
-function readLinks(schema: GraphQLSchema): LinkDirective[] {
-  const schemaNodes = [schema.astNode, ...schema.extensionASTNodes];
-  const links: LinkDirective[] = [];
-  for (const node of schemaNodes) {
-    for (const directive of node?.directives ?? []) {
-      if (directive.name.value !== 'link') continue;
-      const url = stringArgument(directive, 'url');
-      if (url === undefined) continue;
-      // https://specs.apollo.dev/cost/v0.1 -> identity .../cost, name "cost"
-      const match = /^(.*\/([^/]+))\/v\d+\.\d+\/?$/.exec(url);
-      if (!match?.[1] || !match[2]) continue;
-      const imports = new Map<string, string>();
-      const importList = argumentValue(directive, 'import');
-      for (const item of importList?.kind === Kind.LIST ? importList.values : []) {
-        if (item.kind === Kind.STRING) {
-          imports.set(item.value, item.value.replace(/^@/, ''));
-        } else if (item.kind === Kind.OBJECT) {
-          let name: string | undefined;
-          let alias: string | undefined;
-          for (const field of item.fields) {
-            if (field.value.kind !== Kind.STRING) continue;
-            if (field.name.value === 'name') name = field.value.value;
-            if (field.name.value === 'as') alias = field.value.value;
-          }
-          if (name !== undefined) imports.set(name, (alias ?? name).replace(/^@/, ''));
-        }
-      }
-      links.push({
-        identity: match[1],
-        specName: match[2],
-        namespace: stringArgument(directive, 'as') ?? match[2],
-        imports,
-      });
-    }
-  }
-  return links;
-}
-
-/**
- * Local name of directive `@element` of a linked spec (https://specs.apollo.dev/link/v1.0):
- * imported (maybe renamed with `as`), else the spec's root directive (the one named like
- * the spec, e.g. `@cost` of `cost/v0.1`) takes the namespace's name, else `namespace__element`.
- * A supergraph shows all three: `@link(url: ".../cost/v0.1")` with `@cost` and `@cost__listSize`.
- */
-function linkedDirectiveName(link: LinkDirective, element: string): string {
-  const imported = link.imports.get(`@${element}`);
-  if (imported !== undefined) return imported;
-  return element === link.specName ? link.namespace : `${link.namespace}__${element}`;
-}
-
 /**
  * Finds `@cost` / `@listSize` the way apollo-federation's CostSpecDefinition does: the
  * linked cost spec first (a supergraph links https://specs.apollo.dev/cost/v0.1, with the
@@ -230,14 +170,12 @@ function linkedDirectiveName(link: LinkDirective, element: string): string {
  */
 function resolveDirectiveNames(schema: GraphQLSchema): DirectiveNames {
   const links = readLinks(schema);
-  const costLink =
-    links.find((l) => l.identity === 'https://specs.apollo.dev/cost') ??
-    links.find((l) => l.identity === 'https://specs.apollo.dev/federation');
+  const federation = federationDirectiveNames(links);
   const joinLink = links.find((l) => l.identity === 'https://specs.apollo.dev/join');
   const join = joinLink?.namespace ?? 'join';
   return {
-    cost: costLink ? linkedDirectiveName(costLink, 'cost') : 'cost',
-    listSize: costLink ? linkedDirectiveName(costLink, 'listSize') : 'listSize',
+    cost: federation.get('cost')!,
+    listSize: federation.get('listSize')!,
     joinField: `${join}__field`,
     joinType: `${join}__type`,
     joinGraph: `${join}__graph`,

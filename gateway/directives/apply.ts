@@ -31,19 +31,18 @@ import {
   isScalarType,
   type DocumentNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLAbstractType,
   type GraphQLEnumType,
   type GraphQLNamedType,
   type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
-  type SelectionSetNode,
 } from 'graphql';
 import { GraftErrorCode } from '../errors/index.js';
+import { collectSubfields, fragmentsOf, propagateNull, responsePathOf, selectOperation, type ResponseTrail, type SelectionContext } from '../graphql/index.js';
 import type { DirectiveBreaker } from './breaker.js';
 import type { DirectiveModule } from './catalog.js';
-import { TYPENAME_ALIAS, isRelevant, operationOf } from './operation.js';
+import { TYPENAME_ALIAS, isRelevant } from './operation.js';
 import { moduleKey, resolveApplication, type Application, type CatalogEntry, type PreparedDirectives } from './prepared.js';
 import type { FailureKind, QuickJSSandbox } from './sandbox.js';
 
@@ -73,14 +72,7 @@ export interface DirectiveContext {
   variables: Record<string, unknown>;
 }
 
-type Holder = Record<string, unknown> | unknown[];
-
-interface Trail {
-  holder: Holder;
-  key: string | number;
-  type: GraphQLOutputType;
-  parent: Trail | undefined;
-}
+type Trail = ResponseTrail;
 
 interface Step {
   application: Application;
@@ -116,12 +108,6 @@ function localeOf(requestContext: GatewayGraphQLRequestContext): string | null {
 function tenantOf(requestContext: GatewayGraphQLRequestContext): string | null {
   const tenant = (requestContext.context as { principal?: { tenant?: unknown } } | undefined)?.principal?.tenant;
   return typeof tenant === 'string' ? tenant : null;
-}
-
-function pathOf(trail: Trail): Array<string | number> {
-  const path: Array<string | number> = [];
-  for (let t: Trail | undefined = trail; t; t = t.parent) path.push(t.key);
-  return path.reverse();
 }
 
 /**
@@ -199,27 +185,27 @@ class Walk {
   readonly targets: Target[] = [];
   readonly #prepared: PreparedDirectives;
   readonly #schema: GraphQLSchema;
-  readonly #fragments: Map<string, FragmentDefinitionNode>;
+  readonly #selection: SelectionContext;
   readonly #variables: Record<string, unknown>;
   readonly #context: Omit<DirectiveContext, 'variables'>;
   /** The context of schema directives (no variables): one object, so batches share it. */
   readonly #schemaContext: DirectiveContext;
   readonly #errorPaths: ReadonlySet<string>;
-  readonly #collected = new Map<readonly FieldNode[], Map<string, Map<string, FieldNode[]>>>();
+  readonly #collected = new Map<readonly FieldNode[], Map<string, Map<string, ReadonlyArray<FieldNode>>>>();
   readonly #operationSteps = new Map<FieldNode, Step[]>();
   /** Targets whose subtree is being walked: a target found below raises their level. */
   readonly #open: Target[] = [];
 
   constructor(
     prepared: PreparedDirectives,
-    fragments: Map<string, FragmentDefinitionNode>,
+    selection: SelectionContext,
     variables: Record<string, unknown>,
     context: Omit<DirectiveContext, 'variables'>,
     errorPaths: ReadonlySet<string>,
   ) {
     this.#prepared = prepared;
     this.#schema = prepared.apiSchema;
-    this.#fragments = fragments;
+    this.#selection = selection;
     this.#variables = variables;
     this.#context = context;
     this.#schemaContext = { ...context, variables: {} };
@@ -285,7 +271,7 @@ class Walk {
 
   #hasError(trail: Trail): boolean {
     if (this.#errorPaths.size === 0) return false;
-    const path = pathOf(trail);
+    const path = responsePathOf(trail);
     for (let n = path.length; n > 0; n -= 1) if (this.#errorPaths.has(path.slice(0, n).join('\u0000'))) return true;
     return false;
   }
@@ -326,8 +312,8 @@ class Walk {
     return steps;
   }
 
-  /** graphql-js collectFields over the sub-selections of `nodes`, for one concrete type (memoized). */
-  #collect(nodes: readonly FieldNode[], type: GraphQLObjectType): Map<string, FieldNode[]> {
+  /** The fields below `nodes` for one concrete type (the core's collectSubfields), memoized per request. */
+  #collect(nodes: readonly FieldNode[], type: GraphQLObjectType): Map<string, ReadonlyArray<FieldNode>> {
     let byType = this.#collected.get(nodes);
     if (!byType) {
       byType = new Map();
@@ -335,61 +321,11 @@ class Walk {
     }
     let fields = byType.get(type.name);
     if (!fields) {
-      fields = new Map();
-      const visited = new Set<string>();
-      for (const node of nodes) if (node.selectionSet) this.#collectInto(node.selectionSet, type, fields, visited);
+      fields = collectSubfields(this.#selection, type, nodes);
       byType.set(type.name, fields);
     }
     return fields;
   }
-
-  #included(node: { directives?: ReadonlyArray<{ name: { value: string }; arguments?: ReadonlyArray<{ name: { value: string }; value: unknown }> }> | undefined }): boolean {
-    for (const directive of node.directives ?? []) {
-      const name = directive.name.value;
-      if (name !== 'skip' && name !== 'include') continue;
-      const argument = directive.arguments?.find((a) => a.name.value === 'if')?.value as { kind: string; value?: boolean; name?: { value: string } } | undefined;
-      const condition = argument?.kind === Kind.VARIABLE ? this.#variables[argument.name!.value] === true : argument?.value === true;
-      if (name === 'skip' && condition) return false;
-      if (name === 'include' && !condition) return false;
-    }
-    return true;
-  }
-
-  #applies(typeCondition: string | undefined, type: GraphQLObjectType): boolean {
-    if (!typeCondition || typeCondition === type.name) return true;
-    const condition = this.#schema.getType(typeCondition);
-    return !!condition && isAbstractType(condition) && this.#schema.isSubType(condition, type);
-  }
-
-  #collectInto(selectionSet: SelectionSetNode, type: GraphQLObjectType, fields: Map<string, FieldNode[]>, visited: Set<string>): void {
-    for (const selection of selectionSet.selections) {
-      if (!this.#included(selection)) continue;
-      if (selection.kind === Kind.FIELD) {
-        const key = selection.alias?.value ?? selection.name.value;
-        const list = fields.get(key);
-        if (list) {
-          if (!list.includes(selection)) list.push(selection);
-        } else fields.set(key, [selection]);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (this.#applies(selection.typeCondition?.name.value, type)) this.#collectInto(selection.selectionSet, type, fields, visited);
-      } else {
-        const name = selection.name.value;
-        if (visited.has(name)) continue;
-        visited.add(name);
-        const fragment = this.#fragments.get(name);
-        if (fragment && this.#applies(fragment.typeCondition.name.value, type)) this.#collectInto(fragment.selectionSet, type, fields, visited);
-      }
-    }
-  }
-}
-
-/** Sets the target's field to null, propagating through non-null positions. Returns false when the whole data must become null. */
-function nullOut(trail: Trail): boolean {
-  let current: Trail | undefined = trail;
-  while (current && shapeOf(current.type).nonNull) current = current.parent;
-  if (!current) return false;
-  (current.holder as Record<string | number, unknown>)[current.key] = null;
-  return true;
 }
 
 function valueAt(trail: Trail): unknown {
@@ -406,19 +342,18 @@ export async function applyDirectives(
   const data = result.data;
   if (!data || !isRelevant(prepared, document)) return result;
   const operationName = requestContext.operationName ?? requestContext.request.operationName;
-  const operation = operationOf(document, operationName);
-  const root = operation ? prepared.apiSchema.getRootType(operation.operation) : undefined;
-  if (!operation || !root) return result;
+  const operation = selectOperation(document, operationName);
+  if (operation instanceof GraphQLError) return result;
+  const root = prepared.apiSchema.getRootType(operation.operation);
+  if (!root) return result;
 
   const raw = requestContext.request.variables ?? {};
   const coerced = getVariableValues(prepared.extendedSchema, operation.variableDefinitions ?? [], raw, { maxErrors: 1 });
   const variables = coerced.coerced ?? raw;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const errorPaths = new Set<string>();
   for (const error of result.errors ?? []) if (error.path) errorPaths.add(error.path.join('\u0000'));
 
-  const walk = new Walk(prepared, fragments, variables, { locale: localeOf(requestContext), tenant: tenantOf(requestContext) }, errorPaths);
+  const walk = new Walk(prepared, { schema: prepared.apiSchema, fragments: fragmentsOf(document), variables }, variables, { locale: localeOf(requestContext), tenant: tenantOf(requestContext) }, errorPaths);
   const rootField: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__root' }, selectionSet: operation.selectionSet };
   walk.object(data as Record<string, unknown>, root, [rootField], undefined);
   const { targets } = walk;
@@ -453,10 +388,10 @@ export async function applyDirectives(
   for (const target of targets) {
     if (!target.failure) continue;
     const { entry, reason } = target.failure;
-    if (!nullOut(target.trail)) nulled = true;
+    if (!propagateNull(target.trail)) nulled = true;
     errors.push(
       new GraphQLError(`@${entry.name} (extension "${entry.extension}") could not transform this field, so it is null: ${REASON_TEXT[reason]}.`, {
-        path: pathOf(target.trail),
+        path: responsePathOf(target.trail),
         extensions: { code: GraftErrorCode.DIRECTIVE_FAILED, directive: entry.name, extension: entry.extension, reason },
       }),
     );

@@ -28,6 +28,8 @@ import {
 import semver from 'semver';
 import { diffSchemas, type ClassifiedChange } from '../checks/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { readLinks } from '../graphql/index.js';
+import { EXTENSION_NAME_PATTERN } from '../manifest/index.js';
 import type { QuickJSSandbox } from './sandbox.js';
 
 /** A directive as the gateway runs it: the extension version that declares it and its code. */
@@ -63,7 +65,7 @@ const RESERVED = new Set([
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** Links of this form tie a directive to the extension that implements it. */
-export const GRAFT_DIRECTIVE_LINK = /^https:\/\/graft\.dev\/directives\/([a-z]([a-z0-9-]{0,61}[a-z0-9])?)\/v\d+(\.\d+)?$/;
+export const GRAFT_DIRECTIVE_LINK = new RegExp(`^https://graft\\.dev/directives/(${EXTENSION_NAME_PATTERN.slice(1, -1)})/v\\d+(\\.\\d+)?$`);
 
 export interface ParsedDefinition {
   name: string;
@@ -238,29 +240,10 @@ export async function checkDirectivePublish(input: DirectivePublishInput, sandbo
 /** Directives the SDL imports from a graft.dev/directives link: local name → { extension, name }. */
 export function linkedDirectives(document: DocumentNode): Map<string, { extension: string; name: string }> {
   const linked = new Map<string, { extension: string; name: string }>();
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.SCHEMA_DEFINITION && definition.kind !== Kind.SCHEMA_EXTENSION) continue;
-    for (const directive of definition.directives ?? []) {
-      if (directive.name.value !== 'link') continue;
-      const url = directive.arguments?.find((a) => a.name.value === 'url')?.value;
-      const match = url?.kind === Kind.STRING ? GRAFT_DIRECTIVE_LINK.exec(url.value) : null;
-      if (!match?.[1]) continue;
-      const imports = directive.arguments?.find((a) => a.name.value === 'import')?.value;
-      if (imports?.kind !== Kind.LIST) continue;
-      for (const entry of imports.values) {
-        if (entry.kind === Kind.STRING) {
-          const name = entry.value.replace(/^@/, '');
-          linked.set(name, { extension: match[1], name });
-        } else if (entry.kind === Kind.OBJECT) {
-          const field = (key: string) => {
-            const value = entry.fields.find((f) => f.name.value === key)?.value;
-            return value?.kind === Kind.STRING ? value.value.replace(/^@/, '') : undefined;
-          };
-          const name = field('name');
-          if (name) linked.set(field('as') ?? name, { extension: match[1], name });
-        }
-      }
-    }
+  for (const link of readLinks(document)) {
+    const extension = GRAFT_DIRECTIVE_LINK.exec(link.url)?.[1];
+    if (!extension) continue;
+    for (const [element, local] of link.imports) linked.set(local, { extension, name: element.replace(/^@/, '') });
   }
   return linked;
 }

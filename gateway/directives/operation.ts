@@ -18,7 +18,6 @@ import {
   visitWithTypeInfo,
   type DocumentNode,
   type FieldNode,
-  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import { GraftErrorCode } from '../errors/index.js';
@@ -136,13 +135,3 @@ function withoutUnusedVariables(document: DocumentNode): DocumentNode {
   });
 }
 
-export function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
-  let found: OperationDefinitionNode | undefined;
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    if (!operationName || definition.name?.value === operationName) {
-      found ??= definition;
-    }
-  }
-  return found;
-}

@@ -32,11 +32,12 @@ import type {
 } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { supergraphHash } from '../composition/index.js';
+import { selectOperation } from '../graphql/index.js';
 import type { ResultStep, ResultStepFactory } from '../engine/index.js';
 import { applyDirectives, type DirectiveFailureEvent } from './apply.js';
-import { DEFAULT_BREAKER_OPTIONS, DirectiveBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
+import { DEFAULT_BREAKER_OPTIONS, DirectiveBreaker, type BreakerOptions } from './breaker.js';
 import { checkDirectivePublish, unimplementedLinks, type DirectiveModule, type DirectivePublishCheck, type DirectivePublishInput } from './catalog.js';
-import { operationOf, rewriteDocument } from './operation.js';
+import { rewriteDocument } from './operation.js';
 import { moduleKey, prepareDirectives, type PreparedDirectives } from './prepared.js';
 import { QuickJSSandbox, type SandboxLimits } from './sandbox.js';
 
@@ -48,13 +49,6 @@ export interface DirectiveRuntimeOptions {
   limits?: Partial<SandboxLimits>;
   breaker?: Partial<BreakerOptions>;
   logger?: DirectiveLogger;
-}
-
-export interface DirectiveStatus {
-  extension: string;
-  version: string;
-  directive: string;
-  breaker: BreakerState;
 }
 
 /** How many staged directive sets to keep (a publish stages one, then prepares it). */
@@ -99,9 +93,8 @@ export class DirectiveRuntime {
     const prepared = prepareDirectives(supergraph.sdl, supergraph.apiSchema, modules);
     this.#prepared.set(supergraph.apiSchema, prepared);
     this.#original.set(prepared.extendedSchema, supergraph.apiSchema);
-    this.#previous = this.#latest;
-    this.#latest = prepared;
-    this.sandbox.retain(new Set([...prepared.moduleKeys, ...(this.#previous?.moduleKeys ?? [])]));
+    // Not #latest yet: a prepared supergraph may still be discarded (a release the store
+    // refused, a conflict retry); only an activated one becomes current (#activated).
     const step: ResultStep = (result, requestContext) =>
       applyDirectives(prepared, result, requestContext, this.#documents.get(requestContext.request) ?? requestContext.document, {
         sandbox: this.sandbox,
@@ -120,9 +113,10 @@ export class DirectiveRuntime {
     };
     return {
       onSchemaLoadOrUpdate: (callback: GatewaySchemaLoadOrUpdateCallback): GatewayUnsubscriber =>
-        inner.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) =>
-          callback({ apiSchema: this.#prepared.get(apiSchema)?.extendedSchema ?? apiSchema, coreSupergraphSdl }),
-        ),
+        inner.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+          this.#activated(apiSchema);
+          callback({ apiSchema: this.#prepared.get(apiSchema)?.extendedSchema ?? apiSchema, coreSupergraphSdl });
+        }),
       load: async (options): Promise<GatewayLoadResult> => {
         const loaded = await inner.load(options);
         executor = loaded.executor ?? undefined;
@@ -143,20 +137,24 @@ export class DirectiveRuntime {
     return unimplementedLinks(sdl, new Map(modules.map((m) => [m.name, m.extension])));
   }
 
-  /** The directives of the graph in service and their breakers. */
-  status(): DirectiveStatus[] {
-    return [...(this.#latest?.entries.values() ?? [])].flatMap((entry) =>
-      entry.module
-        ? [{ extension: entry.extension, version: entry.module.version, directive: entry.name, breaker: this.#breaker(moduleKey(entry.module)).state }]
-        : [],
-    );
-  }
-
   close(): void {
     this.sandbox.close();
   }
 
   // ---------------------------------------------------------------------------
+
+  /**
+   * The gateway now serves this API schema (it announces every activation): its directives
+   * become the current ones, and the sandbox keeps the modules of it and of the graph
+   * before it (requests in flight may still run those).
+   */
+  #activated(apiSchema: GraphQLSchema): void {
+    const prepared = this.#prepared.get(apiSchema);
+    if (!prepared || prepared === this.#latest) return;
+    this.#previous = this.#latest;
+    this.#latest = prepared;
+    this.sandbox.retain(new Set([...prepared.moduleKeys, ...(this.#previous?.moduleKeys ?? [])]));
+  }
 
   #modulesOf(prepared: PreparedDirectives | undefined): DirectiveModule[] {
     return [...(prepared?.entries.values() ?? [])].flatMap((e) => (e.module ? [e.module] : []));
@@ -183,11 +181,12 @@ export class DirectiveRuntime {
     Object.defineProperty(derived, 'schema', { value: original });
     if (rewritten) {
       this.#documents.set(requestContext.request, requestContext.document);
+      const operation = selectOperation(rewritten.document, requestContext.operationName ?? requestContext.request.operationName);
       Object.defineProperties(derived, {
         document: { value: rewritten.document },
         source: { value: rewritten.source },
         queryHash: { value: rewritten.queryHash },
-        operation: { value: operationOf(rewritten.document, requestContext.operationName ?? requestContext.request.operationName) },
+        operation: { value: operation instanceof GraphQLError ? undefined : operation },
       });
     }
     return executor(derived);

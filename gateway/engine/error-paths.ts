@@ -2,30 +2,34 @@
 // low-code frontend need to know which fields are missing and why: this puts one error at
 // each affected path (a null field the failed extension resolves, or a null parent whose
 // selection needed it), with the extension's name and code.
-import {
-  GraphQLError,
-  Kind,
-  getNamedType,
-  isCompositeType,
-  isInterfaceType,
-  isObjectType,
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  type GraphQLCompositeType,
-  type GraphQLSchema,
-  type SelectionSetNode,
-} from 'graphql';
+import { GraphQLError, getNamedType, isCompositeType, isObjectType, type DocumentNode, type FieldNode, type GraphQLCompositeType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import type { FieldOwnership } from '../composition/index.js';
+import {
+  collectFields,
+  collectSubfields,
+  fragmentsOf,
+  operationVariables,
+  possibleRuntimeTypes,
+  selectOperation,
+  type SelectionContext,
+  type VariableValues,
+} from '../graphql/index.js';
 
 type Path = Array<string | number>;
+type Collected = Map<string, ReadonlyArray<FieldNode>>;
 
+/**
+ * `variables`: the request's values. What @skip/@include left out was not asked for, so
+ * a failed extension that would have resolved it is not blamed at its path.
+ */
 export function attributeExtensionErrors(
   result: GatewayExecutionResult,
   document: DocumentNode,
   operationName: string | null | undefined,
   schema: GraphQLSchema,
   ownership: FieldOwnership,
+  variables?: VariableValues | null,
 ): GatewayExecutionResult {
   const failures = new Map<string, GraphQLError>();
   for (const error of result.errors ?? []) {
@@ -34,14 +38,10 @@ export function attributeExtensionErrors(
   }
   if (failures.size === 0) return result;
 
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation;
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) operation ??= definition;
-  }
-  const root = operation ? schema.getRootType(operation.operation) : undefined;
-  if (!operation || !root) return result;
+  const operation = selectOperation(document, operationName);
+  const root = operation instanceof GraphQLError ? undefined : schema.getRootType(operation.operation);
+  if (operation instanceof GraphQLError || !root) return result;
+  const context: SelectionContext = { schema, fragments: fragmentsOf(document), variables: operationVariables(operation, variables) };
 
   const found = new Map<string, Path[]>();
   const record = (extension: string, path: Path) => {
@@ -50,65 +50,68 @@ export function attributeExtensionErrors(
     found.set(extension, paths);
   };
 
-  /** Extensions among the failed ones that resolve something in this selection set. */
-  const needs = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, depth = 0): Set<string> => {
+  /** Extensions among the failed ones that resolve something below these fields (any concrete type). */
+  const needs = (type: GraphQLCompositeType, fieldNodes: ReadonlyArray<FieldNode>, depth = 0): Set<string> => {
     const result = new Set<string>();
     if (depth > 32) return result;
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (!isObjectType(parent) && !isInterfaceType(parent)) continue;
-        const field = parent.getFields()[selection.name.value];
-        if (!field) continue;
-        for (const owner of ownership.ownersOf(parent.name, field.name)) if (failures.has(owner)) result.add(owner);
-        const named = getNamedType(field.type);
-        if (selection.selectionSet && isCompositeType(named)) needs(selection.selectionSet, named, depth + 1).forEach((e) => result.add(e));
-      } else {
-        const condition = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition?.name.value : fragments.get(selection.name.value)?.typeCondition.name.value;
-        const set = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)?.selectionSet;
-        const type = condition ? schema.getType(condition) : parent;
-        if (set && type && isCompositeType(type)) needs(set, type, depth + 1).forEach((e) => result.add(e));
-      }
+    for (const runtime of possibleRuntimeTypes(schema, type)) {
+      for (const nodes of collectSubfields(context, runtime, fieldNodes).values()) needsOfField(runtime, nodes, depth, result);
     }
     return result;
   };
+  const needsOfField = (parent: GraphQLObjectType, nodes: ReadonlyArray<FieldNode>, depth: number, into: Set<string>): void => {
+    const field = parent.getFields()[nodes[0]!.name.value];
+    if (!field) return;
+    for (const owner of ownership.ownersOf(parent.name, field.name)) if (failures.has(owner)) into.add(owner);
+    const named = getNamedType(field.type);
+    if (isCompositeType(named)) needs(named, nodes, depth + 1).forEach((e) => into.add(e));
+  };
 
-  const walk = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, value: Record<string, unknown>, path: Path): void => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind !== Kind.FIELD) {
-        const condition = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition?.name.value : fragments.get(selection.name.value)?.typeCondition.name.value;
-        const set = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)?.selectionSet;
-        const typename = value['__typename'];
-        if (condition && typeof typename === 'string' && typename !== condition && isObjectType(schema.getType(condition))) continue;
-        const type = condition ? schema.getType(condition) : parent;
-        if (set && type && isCompositeType(type)) walk(set, type, value, path);
-        continue;
-      }
-      if (!isObjectType(parent) && !isInterfaceType(parent)) continue;
-      const field = parent.getFields()[selection.name.value];
+  const walkFields = (parent: GraphQLObjectType, fields: Collected, value: Record<string, unknown>, path: Path, certain: boolean, seen?: Set<string>): void => {
+    for (const [key, nodes] of fields) {
+      const field = parent.getFields()[nodes[0]!.name.value];
       if (!field) continue;
-      const key = selection.alias?.value ?? selection.name.value;
       const child = value[key];
+      // With the concrete type unknown, a key of another possible type is simply absent.
+      if (child === undefined && !certain) continue;
+      if (seen) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
       const named = getNamedType(field.type);
       if (child === null || child === undefined) {
         const direct = ownership.ownersOf(parent.name, field.name).filter((o) => failures.has(o));
-        const culprits = direct.length > 0 ? direct : selection.selectionSet && isCompositeType(named) ? [...needs(selection.selectionSet, named)] : [];
+        const culprits = direct.length > 0 ? direct : isCompositeType(named) ? [...needs(named, nodes)] : [];
         for (const extension of culprits) record(extension, [...path, key]);
         continue;
       }
-      if (!selection.selectionSet || !isCompositeType(named)) continue;
+      if (!isCompositeType(named)) continue;
       const visit = (item: unknown, itemPath: Path): void => {
         if (Array.isArray(item)) item.forEach((inner, index) => visit(inner, [...itemPath, index]));
-        else if (item !== null && typeof item === 'object') walk(selection.selectionSet!, named, item as Record<string, unknown>, itemPath);
+        else if (item !== null && typeof item === 'object') walkObject(named, nodes, item as Record<string, unknown>, itemPath);
         else if (item === null) {
-          for (const extension of needs(selection.selectionSet!, named)) record(extension, itemPath);
+          for (const extension of needs(named, nodes)) record(extension, itemPath);
         }
       };
       visit(child, [...path, key]);
     }
   };
 
-  if (result.data) walk(operation.selectionSet, root, result.data, []);
-  else for (const extension of needs(operation.selectionSet, root)) record(extension, []);
+  const walkObject = (type: GraphQLCompositeType, nodes: ReadonlyArray<FieldNode>, value: Record<string, unknown>, path: Path): void => {
+    const typename = value['__typename'];
+    const known = isObjectType(type) ? type : typeof typename === 'string' ? schema.getType(typename) : undefined;
+    const runtimes = isObjectType(known) ? [known] : possibleRuntimeTypes(schema, type);
+    const seen = runtimes.length > 1 ? new Set<string>() : undefined;
+    for (const runtime of runtimes) walkFields(runtime, collectSubfields(context, runtime, nodes), value, path, runtimes.length === 1, seen);
+  };
+
+  const rootFields = collectFields(context, root, operation.selectionSet);
+  if (result.data) walkFields(root, rootFields, result.data, [], true);
+  else {
+    const all = new Set<string>();
+    for (const nodes of rootFields.values()) needsOfField(root, nodes, 0, all);
+    for (const extension of all) record(extension, []);
+  }
 
   const errors: GraphQLError[] = [];
   for (const error of result.errors ?? []) {

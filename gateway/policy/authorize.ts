@@ -5,40 +5,42 @@ import {
   GraphQLError,
   Kind,
   getNamedType,
-  getNullableType,
   isAbstractType,
   isCompositeType,
   isInterfaceType,
-  isListType,
-  isNonNullType,
   isObjectType,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
-  type GraphQLOutputType,
   type GraphQLSchema,
   type InlineFragmentNode,
-  type OperationDefinitionNode,
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { Principal } from '../auth/index.js';
+import type { PolicyFunction } from '../config/index.js';
 import { GraftErrorCode } from '../errors/index.js';
+import {
+  forEachAtPath,
+  fragmentsOf,
+  isIncluded,
+  listMarkedPathOf,
+  nullAtPath,
+  operationVariables,
+  selectOperation,
+  typedPathOf,
+  type PathSegment,
+  type SelectionTrail,
+  type VariableValues,
+} from '../graphql/index.js';
 import type { AuthorizationMetadata, Requirement } from './metadata.js';
 
-/** A named @policy: a function of the verified claims, registered in the gateway config. */
-export type PolicyFunction = (principal: Principal) => boolean;
+export type { AuthorizationMode } from '../config/index.js';
+export type { PolicyFunction };
 
-export type AuthorizationMode = 'filter' | 'reject';
-
-export interface PathSegment {
-  /** Response key (alias or field name). */
-  key: string;
-  /** The field's type, for null insertion and propagation. */
-  type: GraphQLOutputType;
-}
+export type { PathSegment };
 
 /** Per-tenant enablement: which extension resolves a field, and whether it answers for a tenant. */
 export interface TenantEnablement {
@@ -119,23 +121,28 @@ export class OperationAuthorizer {
     return owners[0];
   }
 
-  authorize(document: DocumentNode, operationName: string | null | undefined, principal: Principal): AuthorizationOutcome {
+  /**
+   * `variables`: the request's values; a selection that @skip/@include leaves out is not
+   * asked for, so it is neither denied nor answered (it stays in the document, where
+   * execution leaves it out the same way).
+   */
+  authorize(
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    principal: Principal,
+    variables?: VariableValues | null,
+  ): AuthorizationOutcome {
     if (this.isOpen) return { document, denied: [], placeholders: [], empty: false };
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    let operation: OperationDefinitionNode | undefined;
-    for (const definition of document.definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-      if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) {
-        operation ??= definition;
-      }
-    }
-    if (!operation) return { document, denied: [], placeholders: [], empty: false };
+    const operation = selectOperation(document, operationName);
+    // No operation to run: execution answers graphql-js's error.
+    if (operation instanceof GraphQLError) return { document, denied: [], placeholders: [], empty: false };
     const root = this.#schema.getRootType(operation.operation);
     if (!root) return { document, denied: [], placeholders: [], empty: false };
+    const fragments = fragmentsOf(document);
 
     const denied: DeniedSelection[] = [];
     const placeholders: PathSegment[][] = [];
-    const walk = new Walk(this, fragments, principal, denied, placeholders);
+    const walk = new Walk(this, fragments, operationVariables(operation, variables), principal, denied, placeholders);
     const selectionSet = walk.selectionSet(operation.selectionSet, root, undefined);
     if (denied.length === 0) return { document, denied, placeholders, empty: false };
     // Fragments were inlined while filtering: the new document has the operation only.
@@ -211,20 +218,23 @@ export class OperationAuthorizer {
 
 class Walk {
   readonly #authorizer: OperationAuthorizer;
-  readonly #fragments: Map<string, FragmentDefinitionNode>;
+  readonly #fragments: Readonly<Record<string, FragmentDefinitionNode>>;
+  readonly #variables: VariableValues;
   readonly #principal: Principal;
   readonly #denied: DeniedSelection[];
   readonly #placeholders: PathSegment[][];
 
   constructor(
     authorizer: OperationAuthorizer,
-    fragments: Map<string, FragmentDefinitionNode>,
+    fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+    variables: VariableValues,
     principal: Principal,
     denied: DeniedSelection[],
     placeholders: PathSegment[][],
   ) {
     this.#authorizer = authorizer;
     this.#fragments = fragments;
+    this.#variables = variables;
     this.#principal = principal;
     this.#denied = denied;
     this.#placeholders = placeholders;
@@ -249,6 +259,8 @@ class Walk {
   }
 
   #selection(selection: SelectionNode, parent: GraphQLCompositeType, trail: Trail | undefined): SelectionNode | undefined {
+    // Not selected: nothing to authorize (the client did not ask for it).
+    if (!isIncluded(selection, this.#variables)) return selection;
     switch (selection.kind) {
       case Kind.FIELD:
         return this.#field(selection, parent, trail);
@@ -260,7 +272,7 @@ class Walk {
       }
       case Kind.FRAGMENT_SPREAD: {
         // Inlined only when something inside is denied: each use then gets its own paths.
-        const fragment = this.#fragments.get(selection.name.value);
+        const fragment = this.#fragments[selection.name.value];
         if (!fragment) return undefined;
         const type = this.#compositeType(fragment.typeCondition.name.value) ?? parent;
         const inner = this.selectionSet(fragment.selectionSet, type, trail);
@@ -294,8 +306,8 @@ class Walk {
       this.#denied.push({
         code: GraftErrorCode.EXTENSION_DISABLED,
         extension: disabled,
-        path: responsePath(here),
-        typedPath: typedPath(here),
+        path: listMarkedPathOf(here),
+        typedPath: typedPathOf(here),
         coordinate: `${parent.name}.${name}`,
         missingScopes: [],
         unmetPolicies: [],
@@ -307,8 +319,8 @@ class Walk {
     if (!verdict.allowed) {
       this.#denied.push({
         code: GraftErrorCode.UNAUTHORIZED_FIELD_OR_TYPE,
-        path: responsePath(here),
-        typedPath: typedPath(here),
+        path: listMarkedPathOf(here),
+        typedPath: typedPathOf(here),
         coordinate: `${parent.name}.${name}`,
         missingScopes: verdict.missingScopes,
         unmetPolicies: verdict.unmetPolicies,
@@ -323,67 +335,28 @@ class Walk {
     if (inner === node.selectionSet) return node;
     if (!inner) {
       // Every sub-selection was denied: keep the object with a placeholder selection.
-      this.#placeholders.push(typedPath(here));
+      this.#placeholders.push(typedPathOf(here));
       return { ...node, selectionSet: { kind: Kind.SELECTION_SET, selections: [TYPENAME_FIELD] } };
     }
     return { ...node, selectionSet: inner };
   }
 }
 
-/** The path to a field, as a linked list from the field up to the root (no copying per field). */
-interface Trail {
-  key: string;
-  type: GraphQLOutputType;
-  parent: Trail | undefined;
-}
-
-function typedPath(trail: Trail): PathSegment[] {
-  const segments: PathSegment[] = [];
-  for (let t: Trail | undefined = trail; t; t = t.parent) segments.push({ key: t.key, type: t.type });
-  return segments.reverse();
-}
-
-function responsePath(trail: Trail): string[] {
-  const path: string[] = [];
-  for (let t: Trail | undefined = trail; t; t = t.parent) {
-    // "@" after a list field stands for every item, as in Apollo Router's error paths.
-    if (t !== trail) path.push(...listMarkers(t.type));
-    path.push(t.key);
-  }
-  return path.reverse();
-}
+type Trail = SelectionTrail;
 
 const TYPENAME_FIELD: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
 
 /** Removes the placeholder `__typename` selections Graft added (see AuthorizationOutcome). */
 export function removePlaceholders(data: Record<string, unknown> | null | undefined, placeholders: readonly PathSegment[][]): void {
   if (!data) return;
-  for (const path of placeholders) removeTypenameAt(data, path, 0);
-}
-
-function removeTypenameAt(value: unknown, path: readonly PathSegment[], index: number): void {
-  if (value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) {
-    for (const item of value) removeTypenameAt(item, path, index);
-    return;
+  for (const path of placeholders) {
+    forEachAtPath(data, path, (_trail, value, last) => {
+      if (!last || value === null || typeof value !== 'object') return;
+      for (const item of Array.isArray(value) ? (value.flat(Infinity) as unknown[]) : [value]) {
+        if (item !== null && typeof item === 'object') delete (item as Record<string, unknown>)['__typename'];
+      }
+    });
   }
-  const object = value as Record<string, unknown>;
-  if (index === path.length) {
-    delete object['__typename'];
-    return;
-  }
-  const segment = path[index];
-  if (segment) removeTypenameAt(object[segment.key], path, index + 1);
-}
-
-function listMarkers(type: GraphQLOutputType): string[] {
-  const markers: string[] = [];
-  let current = getNullableType(type);
-  while (isListType(current)) {
-    markers.push('@');
-    current = getNullableType(current.ofType);
-  }
-  return markers;
 }
 
 /** One GraphQLError per denied selection, as clients see it. */
@@ -431,51 +404,7 @@ type Data = Record<string, unknown>;
 export function insertDeniedNulls(data: Data | null | undefined, denied: readonly DeniedSelection[]): Data | null {
   if (!data) return data ?? null;
   for (const selection of denied) {
-    if (nullAt(data, selection.typedPath, 0) === 'propagate') return null;
+    if (!nullAtPath(data, selection.typedPath)) return null;
   }
   return data;
-}
-
-function nullAt(object: Data, path: readonly PathSegment[], index: number): 'done' | 'propagate' {
-  const segment = path[index];
-  if (!segment) return 'done';
-  if (index === path.length - 1) {
-    if (isNonNullType(segment.type)) return 'propagate';
-    object[segment.key] = null;
-    return 'done';
-  }
-  const value = object[segment.key];
-  if (value === null || value === undefined) {
-    // The field may be missing because every child was denied: it is null too.
-    if (value === undefined) {
-      if (isNonNullType(segment.type)) return 'propagate';
-      object[segment.key] = null;
-    }
-    return 'done';
-  }
-  const outcome = descend(value, segment.type, path, index);
-  if (outcome === 'propagate') {
-    if (isNonNullType(segment.type)) return 'propagate';
-    object[segment.key] = null;
-  }
-  return 'done';
-}
-
-function descend(value: unknown, type: GraphQLOutputType, path: readonly PathSegment[], index: number): 'done' | 'propagate' {
-  const nullable = getNullableType(type);
-  if (isListType(nullable)) {
-    if (!Array.isArray(value)) return 'done';
-    const itemType = nullable.ofType as GraphQLOutputType;
-    for (let i = 0; i < value.length; i += 1) {
-      const item: unknown = value[i];
-      if (item === null || item === undefined) continue;
-      if (descend(item, itemType, path, index) === 'propagate') {
-        if (isNonNullType(itemType)) return 'propagate';
-        value[i] = null;
-      }
-    }
-    return 'done';
-  }
-  if (typeof value !== 'object') return 'done';
-  return nullAt(value as Data, path, index + 1);
 }

@@ -84,7 +84,7 @@ export function prepareEdgeGuard(options: EdgeGuardOptions, supergraph: { sdl: s
       const facts: EdgeFacts = {};
       const context = requestContext.context as { edgeFacts?: EdgeFacts } | undefined;
       if (context && typeof context === 'object') context.edgeFacts = facts;
-      const outcome = authorizer.authorize(requestContext.document, operationName, principal);
+      const outcome = authorizer.authorize(requestContext.document, operationName, principal, requestContext.request.variables);
 
       if (outcome.denied.length > 0 && options.mode === 'reject') {
         return { kind: 'respond', result: { errors: [forbiddenError(outcome.denied)] } };

@@ -2,6 +2,7 @@
 // composed supergraph, once per supergraph. The API schema that @apollo/gateway serves no
 // longer carries them, so the supergraph is the source (DESIGN.md).
 import { Kind, parse, type ConstDirectiveNode, type ConstValueNode, type DocumentNode } from 'graphql';
+import { federationDirectiveNames } from '../graphql/index.js';
 
 export type Requirement =
   | { kind: 'authenticated' }
@@ -20,32 +21,13 @@ export interface AuthorizationMetadata {
   readonly scopeNames: ReadonlySet<string>;
 }
 
-const SPECS = {
-  authenticated: 'https://specs.apollo.dev/authenticated/',
-  requiresScopes: 'https://specs.apollo.dev/requiresScopes/',
-  policy: 'https://specs.apollo.dev/policy/',
-} as const;
+type SpecName = 'authenticated' | 'requiresScopes' | 'policy';
 
-type SpecName = keyof typeof SPECS;
-
-function stringArg(directive: ConstDirectiveNode, name: string): string | undefined {
-  const value = directive.arguments?.find((a) => a.name.value === name)?.value;
-  return value?.kind === Kind.STRING ? value.value : undefined;
-}
-
-/** The names the supergraph uses for each spec's directive (a @link may rename it with `as`). */
+/** The names the supergraph uses for each directive (a @link may rename it with `as`). */
 function directiveNames(document: DocumentNode): Map<string, SpecName> {
   const names = new Map<string, SpecName>();
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.SCHEMA_DEFINITION && definition.kind !== Kind.SCHEMA_EXTENSION) continue;
-    for (const directive of definition.directives ?? []) {
-      if (directive.name.value !== 'link') continue;
-      const url = stringArg(directive, 'url') ?? '';
-      for (const [spec, prefix] of Object.entries(SPECS) as Array<[SpecName, string]>) {
-        if (url.startsWith(prefix)) names.set(stringArg(directive, 'as') ?? spec, spec);
-      }
-    }
-  }
+  const linked = federationDirectiveNames(document);
+  for (const spec of ['authenticated', 'requiresScopes', 'policy'] as const) names.set(linked.get(spec)!, spec);
   return names;
 }
 
@@ -84,7 +66,6 @@ export function extractAuthorizationMetadata(supergraphSdl: string): Authorizati
       if (r.kind === 'scopes') r.anyOf.flat().forEach((s) => scopeNames.add(s));
     }
   };
-  if (names.size === 0) return { types, fields, policyNames, scopeNames };
 
   for (const definition of document.definitions) {
     switch (definition.kind) {

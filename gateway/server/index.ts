@@ -16,6 +16,7 @@ import {
   bearerToken,
   createTokenVerifier,
   loadOrCreateDevIssuer,
+  signDevToken,
   type DevIssuer,
   type Principal,
   type TokenVerifier,
@@ -33,6 +34,8 @@ import { HealthMonitor, fetchServiceSdlOver, type ExtensionHealth } from '../hea
 import { DirectiveRuntime, type BreakerOptions, type SandboxLimits } from '../directives/index.js';
 import { GatewayTelemetry, createGraftLogger, startTracingFrom, type RequestTelemetry } from '../telemetry/index.js';
 import { OperationRegistry, safelistPlugin } from '../operations/index.js';
+import { Readiness, readinessRoute } from '../readiness/index.js';
+import { graphiql } from '../graphiql/index.js';
 
 /** What every resolver-side hook sees about the request. */
 export interface GraftContext {
@@ -60,6 +63,8 @@ export interface GraftServer {
   readonly directives: DirectiveRuntime;
   /** This process's part in multi-process mode; undefined when it is the only process. */
   readonly role: ServerRole | undefined;
+  /** GET /readiness: a supergraph served and `startupWork` done (gateway/readiness). */
+  readonly readiness: Readiness;
   /**
    * Re-reads the registry if another process changed it (RegistryService.syncIfChanged):
    * what the registry poll runs, and what a worker runs when told of a change. Never
@@ -105,6 +110,10 @@ export interface StartGraftServerOptions {
   onRegistryChange?: (write: RegistryWrite) => void;
   /** The leader's health statuses after each round of checks, for the other workers' HealthMonitor.adopt. */
   onHealthRound?: (statuses: ExtensionHealth[]) => void;
+  /** Start-up work done after the server listens (e.g. the example bootstrap): /readiness answers 503 until readiness.done(name) for each. */
+  startupWork?: string[];
+  /** GraphiQL in development mode (gateway/graphiql): whose dev token it pre-fills (default: subject "developer", no scopes), the query it opens with. */
+  graphiql?: { user?: { subject: string; scopes: string[] }; defaultQuery?: string };
 }
 
 async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
@@ -237,7 +246,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
         hideSchemaDetailsFromClientErrors: config.mode === 'production',
         plugins: [
           telemetry.apolloPlugin<GraftContext>(),
-          ...(config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+          // Apollo's landing page loads from a CDN: off; development has GraphiQL (gateway/graphiql).
+          ApolloServerPluginLandingPageDisabled(),
           safelistPlugin({ registry: operations, enforce: config.operations.safelist }),
         ],
       });
@@ -420,6 +430,11 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     reply.raw.end();
     return reply;
   };
+  if (config.mode !== 'production') {
+    const user = options.graphiql?.user ?? { subject: 'developer', scopes: [] };
+    const devToken = async () => (devIssuer ? signDevToken(devIssuer, { ...user, ttlSeconds: 8 * 3600 }) : undefined);
+    app.addHook('onRequest', await graphiql(app, { endpoint: '/graphql', devToken, ...(options.graphiql?.defaultQuery ? { defaultQuery: options.graphiql.defaultQuery } : {}) }));
+  }
   app.route({
     method: ['GET', 'POST'],
     url: '/graphql',
@@ -436,6 +451,10 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   app.get('/.well-known/jwks.json', { schema: { hide: true } }, async (_request, reply) =>
     reply.header('cache-control', 'public, max-age=60').send(upstreamTokens.jwks()),
   );
+
+  // Registering GRAFT_OPERATIONS_DIR is done above, before the server listens.
+  const readiness = new Readiness({ serving: () => apollo !== undefined && gateway.current !== undefined, pending: options.startupWork ?? [] });
+  await app.register(readinessRoute, { readiness, ...(role ? { worker: role.worker } : {}) });
 
   app.get('/health', { schema: { hide: true } }, async () => {
     const current = gateway.current;
@@ -474,6 +493,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     telemetry,
     directives,
     role,
+    readiness,
     syncRegistry,
     async close() {
       if (closed) return;

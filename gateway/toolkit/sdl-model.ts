@@ -12,10 +12,10 @@ import {
   parse,
   type ConstDirectiveNode,
   type ConstValueNode,
-  type DocumentNode,
   type GraphQLField,
   type GraphQLSchema,
 } from 'graphql';
+import { federationDirectiveNames } from '../graphql/index.js';
 
 export interface EntityKey {
   /** The @key field set, e.g. "id" or "id sku". */
@@ -40,31 +40,6 @@ export interface SubgraphModel {
 
 const FEDERATION_ROOT_FIELDS = new Set(['_service', '_entities']);
 
-function importedNames(document: DocumentNode, directive: string): Set<string> {
-  const names = new Set<string>([`federation__${directive}`]);
-  let linked = false;
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.SCHEMA_DEFINITION && definition.kind !== Kind.SCHEMA_EXTENSION) continue;
-    for (const link of definition.directives ?? []) {
-      if (link.name.value !== 'link') continue;
-      linked = true;
-      const imports = link.arguments?.find((a) => a.name.value === 'import')?.value;
-      if (imports?.kind !== Kind.LIST) continue;
-      for (const item of imports.values) {
-        if (item.kind === Kind.STRING && item.value === `@${directive}`) names.add(directive);
-        if (item.kind === Kind.OBJECT) {
-          const name = item.fields.find((f) => f.name.value === 'name')?.value;
-          const as = item.fields.find((f) => f.name.value === 'as')?.value;
-          if (name?.kind === Kind.STRING && name.value === `@${directive}`) names.add(as?.kind === Kind.STRING ? as.value.replace(/^@/, '') : directive);
-        }
-      }
-    }
-  }
-  // A Federation 1 SDL (no @link) uses the bare names.
-  if (!linked) names.add(directive);
-  return names;
-}
-
 function stringLists(value: ConstValueNode | undefined): string[][] {
   if (value?.kind !== Kind.LIST) return [];
   return value.values.map((inner) =>
@@ -72,20 +47,21 @@ function stringLists(value: ConstValueNode | undefined): string[][] {
   );
 }
 
+/** The name each directive has in this SDL (see gateway/graphql: @link imports, renames, namespaces). */
 interface Names {
-  key: Set<string>;
-  authenticated: Set<string>;
-  requiresScopes: Set<string>;
-  policy: Set<string>;
+  key: string;
+  authenticated: string;
+  requiresScopes: string;
+  policy: string;
 }
 
 function readDirectives(directives: readonly ConstDirectiveNode[] | undefined, names: Names): AccessRequirement | undefined {
   const requirement: AccessRequirement = { authenticated: false, scopes: [], policies: [] };
   for (const directive of directives ?? []) {
     const name = directive.name.value;
-    if (names.authenticated.has(name)) requirement.authenticated = true;
-    if (names.requiresScopes.has(name)) requirement.scopes.push(stringLists(directive.arguments?.find((a) => a.name.value === 'scopes')?.value));
-    if (names.policy.has(name)) requirement.policies.push(stringLists(directive.arguments?.find((a) => a.name.value === 'policies')?.value));
+    if (names.authenticated === name) requirement.authenticated = true;
+    if (names.requiresScopes === name) requirement.scopes.push(stringLists(directive.arguments?.find((a) => a.name.value === 'scopes')?.value));
+    if (names.policy === name) requirement.policies.push(stringLists(directive.arguments?.find((a) => a.name.value === 'policies')?.value));
   }
   return requirement.authenticated || requirement.scopes.length > 0 || requirement.policies.length > 0 ? requirement : undefined;
 }
@@ -104,11 +80,12 @@ function combine(parts: Array<AccessRequirement | undefined>): AccessRequirement
 export function readSubgraph(sdl: string): SubgraphModel {
   const document = parse(sdl);
   const schema = buildSubgraphSchema([{ typeDefs: document }]);
+  const linked = federationDirectiveNames(document);
   const names: Names = {
-    key: importedNames(document, 'key'),
-    authenticated: importedNames(document, 'authenticated'),
-    requiresScopes: importedNames(document, 'requiresScopes'),
-    policy: importedNames(document, 'policy'),
+    key: linked.get('key')!,
+    authenticated: linked.get('authenticated')!,
+    requiresScopes: linked.get('requiresScopes')!,
+    policy: linked.get('policy')!,
   };
   const entities = new Map<string, EntityKey[]>();
   const typeRequirements = new Map<string, AccessRequirement[]>();
@@ -125,7 +102,7 @@ export function readSubgraph(sdl: string): SubgraphModel {
     const directives = definition.directives as readonly ConstDirectiveNode[] | undefined;
     push(typeRequirements, typeName, readDirectives(directives, names));
     for (const directive of directives ?? []) {
-      if (!names.key.has(directive.name.value)) continue;
+      if (names.key !== directive.name.value) continue;
       const fields = directive.arguments?.find((a) => a.name.value === 'fields')?.value;
       const resolvable = directive.arguments?.find((a) => a.name.value === 'resolvable')?.value;
       if (fields?.kind !== Kind.STRING) continue;

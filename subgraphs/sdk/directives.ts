@@ -8,10 +8,8 @@
 // every directive application against its definition and reports a precise error, so a
 // malformed value is skipped here rather than reported twice.
 import { Kind, valueFromASTUntyped, type ConstDirectiveNode, type DocumentNode, type FieldDefinitionNode } from 'graphql';
+import { canonicalDirectiveNames, type FederationDirective } from '../../gateway/graphql/index.js';
 
-type Canonical = 'authenticated' | 'requiresScopes' | 'policy' | 'cost' | 'key';
-const CANONICAL: readonly Canonical[] = ['authenticated', 'requiresScopes', 'policy', 'cost', 'key'];
-const FEDERATION_SPEC = /^https:\/\/specs\.apollo\.dev\/federation\/v\d+\.\d+$/;
 
 /** One level of `[[String!]!]!`: the outer list is OR, each inner list is AND. */
 export type Alternatives = ReadonlyArray<ReadonlyArray<string>>;
@@ -41,32 +39,6 @@ function argument(directive: ConstDirectiveNode, name: string): unknown {
   return arg === undefined ? undefined : valueFromASTUntyped(arg.value);
 }
 
-/** Local directive name (without '@') → canonical federation name, from the federation @link. */
-export function federationDirectiveNames(document: DocumentNode): Map<string, Canonical> {
-  const names = new Map<string, Canonical>();
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.SCHEMA_DEFINITION && definition.kind !== Kind.SCHEMA_EXTENSION) continue;
-    for (const directive of definition.directives ?? []) {
-      if (directive.name.value !== 'link') continue;
-      const url = argument(directive, 'url');
-      if (typeof url !== 'string' || !FEDERATION_SPEC.test(url)) continue;
-      const as = argument(directive, 'as');
-      const prefix = typeof as === 'string' ? as.replace(/^@/, '') : 'federation';
-      const imported = new Map<string, string>();
-      const imports = argument(directive, 'import');
-      for (const entry of Array.isArray(imports) ? imports : []) {
-        if (typeof entry === 'string') imported.set(entry.replace(/^@/, ''), entry.replace(/^@/, ''));
-        else if (entry && typeof entry === 'object') {
-          const { name, as: alias } = entry as { name?: unknown; as?: unknown };
-          if (typeof name === 'string') imported.set(name.replace(/^@/, ''), String(alias ?? name).replace(/^@/, ''));
-        }
-      }
-      for (const canonical of CANONICAL) names.set(imported.get(canonical) ?? `${prefix}__${canonical}`, canonical);
-    }
-  }
-  return names;
-}
-
 /** `[[String!]!]!` after GraphQL list coercion ("a" → [["a"]], ["a", "b"] → [["a"], ["b"]]); undefined if not strings. */
 function alternatives(value: unknown): Alternatives | undefined {
   const outer = Array.isArray(value) ? value : [value];
@@ -85,7 +57,7 @@ function emptyApplied(): AppliedDirectives {
 
 function collect(
   directives: readonly ConstDirectiveNode[] | undefined,
-  names: ReadonlyMap<string, Canonical>,
+  names: ReadonlyMap<string, FederationDirective>,
   into: AppliedDirectives,
 ): { key: boolean } {
   let key = false;
@@ -126,7 +98,7 @@ function isEmpty(applied: AppliedDirectives): boolean {
 
 /** Every enforced directive in the SDL, by type and by field (definitions and extensions merged). */
 export function readSdlDirectives(document: DocumentNode): SdlDirectives {
-  const names = federationDirectiveNames(document);
+  const names = canonicalDirectiveNames(document);
   const types = new Map<string, AppliedDirectives>();
   const fields = new Map<string, Map<string, AppliedDirectives>>();
   const entityTypes = new Set<string>();

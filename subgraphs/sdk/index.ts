@@ -21,10 +21,11 @@ export {
 } from './auth.js';
 export { UNAUTHORIZED_CODE, type ExtensionPolicies, type ExtensionPolicy } from './authorization.js';
 export { COST_BUDGET_HEADER, type ActualCost } from './cost.js';
+export { readSdlDirectives, type AppliedDirectives, type SdlDirectives } from './directives.js';
 export { signTestToken, testAuth, type TestAuth, type TestTokenInput } from './testing.js';
 export { LoaderRegistry, type BatchLoadFunction, type LoaderOptions } from './loaders.js';
 export type { ExtensionStats } from './stats.js';
 export { MAX_REQUEST_BODY_BYTES } from './errors.js';
 export { GRAPHQL_PATH, HEALTH_PATH } from './http.js';
-export { runExtensionProcess, type ProcessOptions, type ReadyEvent } from './process.js';
+export { runExtensionProcess, runExtensionsProcess, type HostedExtension, type ProcessOptions, type ReadyEvent } from './process.js';
 export { DEFAULT_MAX_PAGE_SIZE, takeFirst } from './paging.js';

@@ -36,30 +36,52 @@ function portFrom(value: string | undefined, fallback: number): number {
 
 export async function runExtensionProcess(extension: Extension, options: ProcessOptions): Promise<RunningExtension> {
   const env = options.env ?? process.env;
-  let running: RunningExtension;
+  const [running] = await runExtensionsProcess([{ extension, port: () => portFrom(env['PORT'], options.defaultPort) }], { env, serviceName: extension.name });
+  return running!;
+}
+
+/** One extension of runExtensionsProcess: its port is read when it starts (a bad value is a start failure). */
+export interface HostedExtension {
+  extension: Extension;
+  port: () => number;
+}
+
+/**
+ * Runs several extensions in this one process, each on its own port, with the contract of
+ * runExtensionProcess: one ready line per extension once all listen, the same variables,
+ * signals and exit codes (a start failure of any stops them all). `graft start` hosts the
+ * examples this way: one process loads the SDK once instead of once per example.
+ * Traces report as `serviceName` (spans carry `graft.extension`: one tracer per process).
+ */
+export async function runExtensionsProcess(hosted: readonly HostedExtension[], options: { env?: NodeJS.ProcessEnv; serviceName: string }): Promise<RunningExtension[]> {
+  const env = options.env ?? process.env;
+  const names = hosted.map((h) => h.extension.name).join(', ');
+  const running: RunningExtension[] = [];
   let stopTracing: (() => Promise<void>) | undefined;
   try {
-    stopTracing = startTracingFromEnv(env, extension.name);
-    const port = portFrom(env['PORT'], options.defaultPort);
-    // From this env (not necessarily process.env); throws, explaining what to set, without it.
-    const auth = resolveGatewayAuth(undefined, env, extension.name);
-    running = await extension.listen({ port, host: env['HOST'] || undefined, auth });
+    stopTracing = startTracingFromEnv(env, options.serviceName);
+    for (const { extension, port } of hosted) {
+      // From this env (not necessarily process.env); throws, explaining what to set, without it.
+      const auth = resolveGatewayAuth(undefined, env, extension.name);
+      running.push(await extension.listen({ port: port(), host: env['HOST'] || undefined, auth }));
+    }
   } catch (error) {
-    process.stderr.write(`${extension.name}: failed to start: ${(error as Error).message}\n`);
+    process.stderr.write(`${names}: failed to start: ${(error as Error).message}\n`);
     process.exit(1);
   }
 
-  const ready: ReadyEvent = { event: 'ready', name: running.name, url: running.url };
-  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  for (const extension of running) {
+    const ready: ReadyEvent = { event: 'ready', name: extension.name, url: extension.url };
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
+  }
 
   const shutDown = (): void => {
-    running
-      .close()
+    Promise.all(running.map((extension) => extension.close()))
       .then(() => stopTracing?.())
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          process.stderr.write(`${extension.name}: failed to close: ${(error as Error).message}\n`);
+          process.stderr.write(`${names}: failed to close: ${(error as Error).message}\n`);
           process.exit(1);
         },
       );

@@ -104,6 +104,10 @@ describe('catalog page (/admin/ui) in chromium', () => {
   it('refuses a bad token, then signs in with an admin token', async () => {
     await page.goto(`${graft.server.url}/admin/ui`);
     assert.equal(new URL(page.url()).pathname, '/admin/ui/');
+    // htm does not decode HTML entities: the scope must read as written, not as "&lt;name&gt;".
+    const signInText = await page.locator('main').innerText();
+    assert.match(signInText, /graft:publish:<name> only that one/);
+    assert.doesNotMatch(signInText, /&lt;|&gt;/);
     const tokenField = page.getByLabel('Admin token (JWT)');
     await tokenField.fill('not-a-jwt');
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -10,6 +10,8 @@ export interface HotSwapReport {
   requests: number;
   failed: number;
   wrong: number;
+  /** Requests running on the old snapshot at the instant of a swap (GraftGateway.requestsInFlightAtSwaps). */
+  inFlightAtSwaps: number;
   firstProblem: string | undefined;
 }
 
@@ -66,7 +68,15 @@ export async function runHotSwapScenario(options: { durationMs: number; swaps: n
     };
     const started = Date.now();
     await Promise.all([swapper(), ...Array.from({ length: options.concurrency }, client)]);
-    return { durationMs: Date.now() - started, swaps: options.swaps, requests, failed, wrong, firstProblem };
+    return {
+      durationMs: Date.now() - started,
+      swaps: options.swaps,
+      requests,
+      failed,
+      wrong,
+      inFlightAtSwaps: graft.server.gateway.requestsInFlightAtSwaps,
+      firstProblem,
+    };
   } finally {
     await graft.close();
     await Promise.all(side.map((s) => s.close()));

@@ -2,6 +2,7 @@
 // ports, a real SQLite registry in a temp folder, real JWTs from the dev issuer.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { extension as crm } from '../../subgraphs/crm/index.js';
 import { extension as inventory } from '../../subgraphs/inventory/index.js';
@@ -138,6 +139,20 @@ export async function startGraftWithExamples() {
 /** A user token with every scope the example extensions require. */
 export function exampleUserToken(server: GraftServer): Promise<string> {
   return tokenFor(server, 'alice', ['crm:read', 'crm:pii', 'orders:read', 'inventory:read']);
+}
+
+/** `count` consecutive free loopback ports, the first returned (`graft start` takes PORT, its examples EXAMPLES_PORT_BASE + 0..3). */
+export async function freeConsecutivePorts(count: number): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    if ((await Promise.all(Array.from({ length: count }, (_, i) => free(base + i)))).every(Boolean)) return base;
+  }
 }
 
 export const CROSS_EXTENSION_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';

@@ -325,6 +325,31 @@ describe('cost and query limits at the edge', () => {
     assert.equal(error?.extensions?.['maxCost'], 5000);
   });
 
+  // Issue 13: authorization asked about fields the client had left out with @skip/@include,
+  // and answered them as denied (null plus UNAUTHORIZED_FIELD_OR_TYPE).
+  for (const [how, query, variables] of [
+    ['@skip(if: true) on the field', '{ customers(first: 1) { id email @skip(if: true) } }', undefined],
+    ['@include(if: false) on an inline fragment', '{ customers(first: 1) { id ... @include(if: false) { email } } }', undefined],
+    ['@skip through a variable', 'query Q($s: Boolean!) { customers(first: 1) { id email @skip(if: $s) } }', { s: true }],
+    ['@include through a variable default on a named fragment', 'query Q($i: Boolean = false) { customers(first: 1) { id ...Pii @include(if: $i) } } fragment Pii on Customer { email }', undefined],
+  ] as const) {
+    test(`a field left out with ${how} is neither answered nor denied for a token without crm:pii`, async () => {
+      const token = await tokenFor(graft.server, 'bob', ['crm:read', 'orders:read', 'inventory:read']);
+      const { status, body } = await graphql(graft.server, query, { token, ...(variables ? { variables } : {}) });
+      assert.equal(status, 200);
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      assert.deepEqual(body.data, { customers: [{ id: 'c1' }] });
+    });
+  }
+
+  test('the same field selected without a condition is still denied for that token', async () => {
+    const token = await tokenFor(graft.server, 'bob', ['crm:read', 'orders:read', 'inventory:read']);
+    const { body } = await graphql(graft.server, 'query Q($s: Boolean!) { customers(first: 1) { id email @skip(if: $s) } }', { token, variables: { s: false } });
+    assert.deepEqual(body.data, { customers: [{ id: 'c1', email: null }] });
+    assert.equal(body.errors?.[0]?.extensions?.['code'], 'UNAUTHORIZED_FIELD_OR_TYPE');
+    assert.deepEqual(body.errors?.[0]?.path, ['customers', '@', 'email']);
+  });
+
   test('query limits refuse deep, wide and long operations with their own codes', async () => {
     const deep = `{ ${'customers { orders { customer { '.repeat(5)}id${' } } }'.repeat(5)} }`;
     const tooDeep = await graphql(graft.server, deep);
