@@ -180,7 +180,7 @@ test('the recipe starts Graft, loads a suite whose subgraphs need each other as 
   try {
     const deadline = Date.now() + 90_000;
     for (;;) {
-      const health = await fetch(`http://127.0.0.1:${tapPort}/health`).catch(() => undefined);
+      const health = await fetch(`http://127.0.0.1:${tapPort}/readiness`).catch(() => undefined);
       if (health?.ok) break;
       assert.equal(recipe.exitCode, null, 'the recipe exited before it was ready');
       assert.ok(Date.now() < deadline, 'the recipe was not ready within 90 s');
