@@ -146,7 +146,8 @@ async function main(): Promise<number> {
         repository: 'https://github.com/graft-dev/graft',
         website: 'https://graft.dev',
         graphql: `http://127.0.0.1:${tapPort}/graphql`,
-        health: `http://127.0.0.1:${tapPort}/health`,
+        // Graft's readiness probe: 503 until a supergraph is served.
+        health: `http://127.0.0.1:${tapPort}/readiness`,
       },
       null,
       2,

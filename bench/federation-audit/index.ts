@@ -168,7 +168,10 @@ export function judgeSuite(input: {
 }): SuiteReport {
   const answers = input.answers.filter((answer) => answer.operationName !== RUNNER_PING_OPERATION);
   const used = new Set<number>();
-  const tests = input.tests.map((test, index): TestReport => {
+  // Without the suite's tests (the recipe failed before it read them) every outcome still counts.
+  const known: AuditTest[] = [...input.tests];
+  while (known.length < input.outcomes.length) known.push({ query: '(not recorded: the recipe did not read the suite\'s tests)', expected: {} });
+  const tests = known.map((test, index): TestReport => {
     let at = index < answers.length && !used.has(index) && answers[index]!.query === test.query ? index : -1;
     if (at === -1) at = answers.findIndex((answer, i) => !used.has(i) && answer.query === test.query);
     if (at !== -1) used.add(at);
@@ -176,7 +179,7 @@ export function judgeSuite(input: {
     const passed = input.outcomes[index] === true;
     return { index, passed, query: test.query, expected: test.expected, received, flags: flagsOf(passed, test.expected, received) };
   });
-  return { suite: input.suite, load: input.load, complete: input.outcomes.length === input.tests.length, tests };
+  return { suite: input.suite, load: input.load, complete: input.tests.length > 0 && input.outcomes.length === input.tests.length, tests };
 }
 
 export interface AuditSummary {
@@ -244,7 +247,7 @@ export function formatReport(input: { reports: readonly SuiteReport[]; summary: 
     failures.length === 0 ? 'Goals: met.' : `Goals NOT met: ${failures.join('; ')}.`,
     `Audit run took ${Math.round(input.seconds)} s.`,
     '',
-    'Per suite: pass marks as the audit runner prints them ("." pass, "X" fail), then each test that failed or carries a flag.',
+    'Per suite: pass marks as the audit runner prints them ("." pass, "X" fail), then each test that failed, carries a flag, or passed with errors in the answer.',
     '',
   ];
   for (const report of reports) {
@@ -256,8 +259,10 @@ export function formatReport(input: { reports: readonly SuiteReport[]; summary: 
       lines.push(`  renamed: ${Object.entries(report.load.renamed).map(([from, to]) => `${from} -> ${to}`).join(', ')}`);
     }
     for (const test of report.tests) {
-      if (test.passed && test.flags.length === 0) continue;
-      lines.push(`  #${test.index} ${test.passed ? 'pass' : 'FAIL'}${test.flags.length > 0 ? ` [${test.flags.join(', ')}]` : ''}: ${oneLine(test.query, 200)}`);
+      // Passes are listed too when Graft's answer carried errors, so the reader sees which ones.
+      if (test.passed && test.flags.length === 0 && errorCodes(test.received).length === 0) continue;
+      const verdict = test.passed ? (test.flags.length > 0 ? `pass [${test.flags.join(', ')}]` : 'pass, with errors') : 'FAIL';
+      lines.push(`  #${test.index} ${verdict}: ${oneLine(test.query, 200)}`);
       lines.push(`     expected: ${test.expected.data === undefined || test.expected.data === null ? 'data null' : `data ${oneLine(JSON.stringify(test.expected.data), 200)}`}${test.expected.errors === true ? '; errors' : test.expected.errors === false ? '; no errors' : ''}`);
       lines.push(`     received: ${describeAnswer(test.received)}`);
     }

@@ -6,8 +6,8 @@
 //    ONE release (POST /admin/releases) with a dev admin token;
 // 3. only then a pass-through on the port gateway.json names, so the runner's health wait
 //    and its queries reach a Graft that has the suite loaded. The pass-through forwards bytes
-//    unchanged and records each GraphQL answer, so the harness can tell a pass that came
-//    from an error answer; its /health is Graft's readiness (/readiness, else /health).
+//    unchanged (gateway.json's health URL is Graft's /readiness through it) and records each
+//    GraphQL answer, so the harness can tell a pass that came from an error answer.
 //
 // What it learns goes to <outDir>/<suite>.{load.json,tests.json,answers.jsonl,pid}.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -126,13 +126,13 @@ async function publish(graftUrl: string, token: string, subgraphs: AuditSubgraph
   };
 }
 
-function startTap(graftPort: number, readinessPath: string): Promise<void> {
+function startTap(graftPort: number): Promise<void> {
   tap = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const requestBody = Buffer.concat(chunks);
-      const path = req.method === 'GET' && req.url === '/health' ? readinessPath : (req.url ?? '/');
+      const path = req.url ?? '/';
       const headers: IncomingHttpHeaders = { ...req.headers, host: `127.0.0.1:${graftPort}` };
       const upstream = httpRequest({ host: '127.0.0.1', port: graftPort, method: req.method, path, headers }, (answer) => {
         const answerChunks: Buffer[] = [];
@@ -198,7 +198,6 @@ try {
     }
   });
   await waitFor('Graft listening', 120_000, async () => (await fetch(`${graftUrl}/health`)).ok);
-  const readinessPath = (await fetch(`${graftUrl}/readiness`)).status === 404 ? '/health' : '/readiness';
 
   const auditUrl = `http://127.0.0.1:${config.auditPort}/${suite}`;
   const [subgraphs, tests] = await Promise.all([getJson<AuditSubgraph[]>(`${auditUrl}/subgraphs`), getJson<unknown[]>(`${auditUrl}/tests`)]);
@@ -208,14 +207,12 @@ try {
   await writeFile(out('load.json'), JSON.stringify(load));
   log(load.detail);
   if (load.loaded) {
-    await waitFor('Graft ready', 60_000, async () => {
-      const response = await fetch(`${graftUrl}${readinessPath}`);
-      return response.ok && (readinessPath === '/readiness' || ((await response.json()) as { status?: string }).status === 'ok');
-    });
+    // 503 until the supergraph is served (gateway/readiness).
+    await waitFor('Graft ready', 60_000, async () => (await fetch(`${graftUrl}/readiness`)).ok);
   }
   // Open even when the suite did not load: the runner then gets Graft's own answer at once.
-  await startTap(graftPort, readinessPath);
-  log(`ready: pass-through on 127.0.0.1:${config.tapPort} to Graft on ${graftUrl} (readiness ${readinessPath})`);
+  await startTap(graftPort);
+  log(`ready: pass-through on 127.0.0.1:${config.tapPort} to Graft on ${graftUrl}`);
 } catch (error) {
   log(`failed: ${error instanceof Error ? error.message : String(error)}`);
   await writeFile(out('load.json'), JSON.stringify({ suite, loaded: false, detail: `recipe failed: ${error instanceof Error ? error.message : String(error)}`, renamed: {} } satisfies SuiteLoad)).catch(() => undefined);

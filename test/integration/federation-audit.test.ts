@@ -115,6 +115,13 @@ test("a pass on an expected error that came from Graft's own refusal (an empty r
   assert.deepEqual(report.tests.map((t) => t.flags), [['graft-refusal-as-expected-error'], []]);
 });
 
+test("a suite whose tests the recipe never read still counts every outcome of the runner, and misses the goals", () => {
+  const report = judgeSuite({ suite: 'lost', outcomes: [true, false], tests: [], answers: [], load: undefined });
+  assert.deepEqual(report.tests.map((t) => t.passed), [true, false]);
+  const summary = summarize([report]);
+  assert.deepEqual([summary.passed, summary.total, summary.unloaded, summary.incomplete], [1, 2, ['lost'], ['lost']]);
+});
+
 test('the goals: the score of Apollo Gateway, every suite loaded and run in full', () => {
   const pass = judgeSuite({ suite: 'ok', outcomes: [true], tests: [{ query: '{ a }', expected: { data: { a: 1 } } }], answers: [], load: loaded });
   const unloaded = judgeSuite({ suite: 'refused', outcomes: [false], tests: [{ query: '{ a }', expected: { data: { a: 1 } } }], answers: [], load: { ...loaded, loaded: false } });
@@ -173,7 +180,7 @@ test('the recipe starts Graft, loads a suite whose subgraphs need each other as 
   try {
     const deadline = Date.now() + 90_000;
     for (;;) {
-      const health = await fetch(`http://127.0.0.1:${tapPort}/health`).catch(() => undefined);
+      const health = await fetch(`http://127.0.0.1:${tapPort}/readiness`).catch(() => undefined);
       if (health?.ok) break;
       assert.equal(recipe.exitCode, null, 'the recipe exited before it was ready');
       assert.ok(Date.now() < deadline, 'the recipe was not ready within 90 s');
