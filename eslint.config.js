@@ -37,6 +37,11 @@ export default tseslint.config(
     },
   },
   {
+    // GraphiQL's start script runs in the browser, after the YogaGraphiQL bundle (gateway/graphiql).
+    files: ['gateway/graphiql/**/*.js'],
+    languageOptions: { globals: Object.fromEntries(['self', 'document', 'URL', 'YogaGraphiQL'].map((name) => [name, 'readonly'])) },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

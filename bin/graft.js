@@ -3,6 +3,9 @@
 // `npm install` runs too): no TypeScript loader at start. dist/ carries the fingerprint of
 // the sources it was built from; when they changed since (or dist/ is missing), it is
 // rebuilt first and a line on stderr says so: a stale build never runs silently.
+import module from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unsupportedNodeMessage } from './node-support.js';
 
@@ -11,6 +14,14 @@ const unsupported = unsupportedNodeMessage(process.version);
 if (unsupported) {
   process.stderr.write(`${unsupported}\n`);
   process.exit(2);
+}
+
+// Node 22.1+ keeps V8's compiled code on disk: later starts skip most of the compiling, a
+// good part of start-up. The variable passes it on to the processes graft starts (the
+// examples, the workers). Node 20 has no such cache and ignores both.
+if (typeof module.enableCompileCache === 'function') {
+  process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'node-compile-cache');
+  module.enableCompileCache(process.env.NODE_COMPILE_CACHE);
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));

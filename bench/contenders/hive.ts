@@ -4,24 +4,11 @@
 // BENCH_HIVE_JIT=off drops --jit.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, type ReadyProcess } from '../lib/index.js';
+import { REPO_ROOT, freePort, type ReadyProcess } from '../lib/index.js';
 
 export const HIVE_BIN = join(REPO_ROOT, 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
-
-/** A free loopback port (Hive's CLI has no "port 0, tell me which"). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startHive(supergraphFile: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ReadyProcess & { args: string[] }> {
   const port = await freePort();

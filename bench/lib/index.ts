@@ -4,6 +4,7 @@
 // measured in the same run are what the benchmarks report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cpus, loadavg } from 'node:os';
@@ -11,6 +12,18 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A free loopback port, for programs that cannot listen on port 0 and say which port they got. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export interface ReadyProcess {
   child: ChildProcess;

@@ -5,19 +5,18 @@
 // key (gateway/keys) that may check and/or publish its one extension.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bearerToken, type Principal, type TokenVerifier } from '../auth/index.js';
+import { ADMIN_SCOPE, bearerToken, publishScopeFor, type Principal, type TokenVerifier } from '../auth/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import type { HealthMonitor } from '../health/index.js';
 import type { StatsSnapshot } from '../telemetry/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { describeKeyRights, isExtensionKey, type ExtensionKeys } from '../keys/index.js';
 import type { OperationRegistry } from '../operations/index.js';
-import { ADMIN_SCOPE, type PublishResult, type RegistryService, type ReleaseMemberInput, type ReleaseResult } from '../publish/index.js';
+import { type PublishResult, type RegistryService, type ReleaseMemberInput, type ReleaseResult } from '../publish/index.js';
 import type { ExtensionKeyScope, ExtensionVersionRecord } from '../registry/index.js';
 import type { WebhookDispatcher } from '../webhooks/index.js';
 import { adminSchemas } from './schemas.js';
 
-export const publishScopeFor = (name: string): string => `graft:publish:${name}`;
 const PUBLISH_SCOPE_PREFIX = 'graft:publish:';
 
 export interface AdminApiOptions {
@@ -320,9 +319,8 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     const stored = await registry.getActiveSupergraph();
     if (!stored) throw new GraftError(GraftErrorCode.NO_SUPERGRAPH, 'No extension has been published yet: publish one with graft publish.');
     const serving = options.currentSupergraph();
-    // The @policy names let `graft check --registry` judge UNKNOWN_POLICY as publish does.
-    // ... and the lint policy lets it apply the gateway's schema style as publish does.
-    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies, lint: registry.lintConfig };
+    // The @policy names, the deprecation period and the lint policy let `graft check --registry` judge as publish does.
+    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies, deprecationDays: registry.deprecationDays, lint: registry.lintConfig };
   });
 
   app.get<{ Params: { name: string } }>('/extensions/:name/changelog', { schema: adminSchemas.getChangelog }, async (request) => {

@@ -1,5 +1,7 @@
 // JSON Schemas of the admin routes: fastify validates requests with them and
 // @fastify/swagger turns them into /admin/openapi.json.
+import { EXTENSION_NAME_PATTERN } from '../manifest/index.js';
+
 const errorBody = {
   type: 'object',
   description: 'Every admin error: a stable code (GraftErrorCode) and a message that says what to do.',
@@ -195,7 +197,7 @@ const healthRecord = {
 const nameParam = {
   type: 'object',
   required: ['name'],
-  properties: { name: { type: 'string', pattern: '^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$' } },
+  properties: { name: { type: 'string', pattern: EXTENSION_NAME_PATTERN } },
 } as const;
 
 const errors = {
@@ -547,6 +549,7 @@ export const adminSchemas = {
           apiSdl: { type: 'string' },
           serving: { type: 'boolean' },
           knownPolicies: { type: 'array', items: { type: 'string' }, description: 'The @policy names the gateway config registers (what UNKNOWN_POLICY is judged against)' },
+          deprecationDays: { type: 'integer', description: 'The deprecation period of the versioning rules (GRAFT_DEPRECATION_DAYS)' },
           lint: { type: 'object', additionalProperties: true, description: "The gateway's schema lint policy ({ rules }), which publish applies (LINT_FAILED)" },
         },
       },

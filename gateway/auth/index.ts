@@ -23,6 +23,11 @@ import {
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { loadOrCreateKeyFile } from './key-file.js';
 
+/** The operator's scope: every admin route, every extension. */
+export const ADMIN_SCOPE = 'graft:admin';
+/** The scope of the owner of one extension (its CI, its author): check and publish it. */
+export const publishScopeFor = (name: string): string => `graft:publish:${name}`;
+
 export { loadOrCreateKeyFile, replaceKeyFile } from './key-file.js';
 
 /** Who is calling, after the token was verified. */

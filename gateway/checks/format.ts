@@ -2,7 +2,7 @@
 // (markdown), as GitHub Actions annotations (github), or for machines (json).
 import { parseSubgraphSdl, type CompositionProblem } from '../composition/index.js';
 import { locate, sdlCoordinates } from './federation.js';
-import type { Criticality, OperationFailure, SchemaChange, SchemaCheckReport, Verdict } from './types.js';
+import type { Criticality, OperationFailure, PublishVerdict, SchemaChange, SchemaCheckReport, Verdict } from './types.js';
 
 export type ReportFormat = 'text' | 'json' | 'markdown' | 'github';
 
@@ -46,12 +46,27 @@ function summary(report: SchemaCheckReport): string {
   return parts.join(' · ');
 }
 
+/** What publish would do, as lines: the outcome, every finding, every rule not checked. */
+function publishLines(publish: PublishVerdict | undefined, bullet: (text: string) => string): string[] {
+  if (!publish) return [];
+  const errors = publish.findings.filter((f) => f.severity === 'error');
+  const lines = [errors.length > 0 ? `Publish would refuse it (${errors.length} finding${errors.length === 1 ? '' : 's'}):` : 'Publish would accept it.'];
+  for (const f of publish.findings) lines.push(bullet(`${f.severity === 'error' ? '✖' : '!'} [${f.extension}] ${f.code}${f.path ? ` at ${f.path}` : ''} (${f.step}): ${f.message}`));
+  if (publish.notChecked.length > 0) {
+    lines.push('Not checked (the result above does not cover these):');
+    for (const n of publish.notChecked) lines.push(bullet(`? [${n.extension}] ${n.step}: ${n.message}`));
+  }
+  return lines;
+}
+
 // ---------------------------------------------------------------- text
 
 const MARK: Record<Verdict, string> = { 'composition-error': '✖', breaking: '✖', dangerous: '!', safe: '✔' };
 
 export function formatText(report: SchemaCheckReport): string {
   const lines: string[] = [`Schema check: ${report.verdict.toUpperCase()}`, summary(report), ''];
+  const publish = publishLines(report.publish, (t) => `  ${t.replace(/\n/g, '\n      ')}`);
+  if (publish.length > 0) lines.push(...publish, '');
   for (const group of groups(report)) {
     lines.push(`Changes to the ${group.title}:`);
     const pathWidth = Math.min(40, Math.max(...group.changes.map((c) => c.path.length)));
@@ -116,6 +131,8 @@ export function formatMarkdown(report: SchemaCheckReport): string {
     summary(report),
     '',
   ];
+  const publish = publishLines(report.publish, (t) => `- ${cell(t)}`);
+  if (publish.length > 0) out.push(`**${publish[0]}**`, '', ...publish.slice(1).map((l) => (l.startsWith('- ') ? l : `\n_${l}_\n`)), '');
   const changeGroups = groups(report);
   if (changeGroups.length > 0) {
     out.push('### Changes', '');
@@ -236,6 +253,11 @@ export function formatGithub(report: SchemaCheckReport, sources: ReadonlyMap<str
   for (const op of report.operationsFailingOnBase) {
     out.push(command('notice', op.errors.join('\n'), { file: op.file, line: op.line, title: `Operation ${op.name} already fails on the base schema` }));
   }
+  for (const f of report.publish?.findings ?? []) {
+    const source = sources.get(f.extension);
+    out.push(command(f.severity, f.message, { ...(source ? { file: source.file } : {}), title: `Publish would refuse: ${f.code} (${f.extension})` }));
+  }
+  for (const n of report.publish?.notChecked ?? []) out.push(command('warning', n.message, { title: `Not checked: ${n.step} (${n.extension})` }));
   out.push(command(report.verdict === 'safe' ? 'notice' : report.verdict === 'dangerous' ? 'warning' : 'error', summary(report), { title: `Graft schema check: ${report.verdict}` }));
   return `${out.join('\n')}\n`;
 }

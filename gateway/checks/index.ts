@@ -6,6 +6,10 @@
 // Everything here is pure except the loaders, which only read files.
 export type {
   ChangeLevel,
+  NotChecked,
+  PipelineFinding,
+  PipelineStepName,
+  PublishVerdict,
   Criticality,
   OperationDocument,
   OperationFailure,

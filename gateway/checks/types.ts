@@ -50,6 +50,48 @@ export interface OperationFailure {
   errors: string[];
 }
 
+/** The steps of the publish pipeline (gateway/publish), in the order their refusals take precedence. */
+export type PipelineStepName =
+  | 'manifest'
+  | 'grants'
+  | 'network'
+  | 'version-order'
+  | 'composition'
+  | 'schema-check'
+  | 'versioning'
+  | 'usage'
+  | 'deprecation'
+  | 'directives'
+  | 'lint';
+
+/** One thing a step of the publish pipeline found. `error` refuses the publish; `warning` does not. */
+export interface PipelineFinding {
+  /** A GraftErrorCode: the code publish refuses with. */
+  code: string;
+  severity: 'error' | 'warning';
+  /** The extension at fault. */
+  extension: string;
+  step: PipelineStepName;
+  /** Schema coordinate, when the finding is about one. */
+  path?: string;
+  message: string;
+}
+
+/** A rule the pipeline could not judge with what it was given: reported, never a silent pass. */
+export interface NotChecked {
+  step: PipelineStepName;
+  extension: string;
+  message: string;
+}
+
+/** What publish would do with the change (`graft check` runs the publish pipeline's steps). */
+export interface PublishVerdict {
+  /** `refused`: some step found an error; `accepted`: none did (see notChecked for what could not be judged). */
+  outcome: 'accepted' | 'refused';
+  findings: PipelineFinding[];
+  notChecked: NotChecked[];
+}
+
 export interface SchemaCheckInput {
   /** Every subgraph of the current graph. URLs do not matter to a check. */
   base: readonly SubgraphInput[];
@@ -83,4 +125,6 @@ export interface SchemaCheckReport {
   operationsChecked: number;
   /** Things the reader must know to trust the report, e.g. a step that could not run. */
   notes: string[];
+  /** What publish would do (graft check runs the publish pipeline); absent from a bare schema check. */
+  publish?: PublishVerdict;
 }

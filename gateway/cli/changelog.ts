@@ -39,6 +39,12 @@ function deprecationText(d: ChangelogDeprecation): string {
 
 const GROUPS = ['breaking', 'dangerous', 'safe'] as const;
 
+/** One line naming what else came in the same release. */
+function releaseText(release: NonNullable<ChangelogEntry['release']>): string {
+  const parts = [release.members.map((m) => `${m.extension}@${m.version}`).join(', '), ...(release.retired.length > 0 ? [`retiring ${release.retired.join(', ')}`] : [])];
+  return `Released together (release #${release.id}): ${parts.join('; ')}${release.reason ? ` — ${release.reason}` : ''}`;
+}
+
 // ---------------------------------------------------------------- text
 
 export function formatChangelogText(changelog: Changelog): string {
@@ -53,6 +59,7 @@ export function formatChangelogText(changelog: Changelog): string {
     const verdict = entry.verdict === null ? 'no report' : entry.verdict.toUpperCase();
     lines.push(`${entry.version}  ${day(entry.publishedAt)}  by ${entry.publishedBy}  ${verdict}${entry.bump ? ` (${bumpText(entry)})` : ''}`);
     if (entry.forced) lines.push(`  FORCED by ${entry.forced.by}: "${entry.forced.reason}"; overrode ${overrodeText(entry)}`);
+    if (entry.release) lines.push(`  ${releaseText(entry.release)}`);
     for (const group of GROUPS) {
       const changes = entry.changes[group];
       if (changes.length === 0) continue;
@@ -89,6 +96,7 @@ export function formatChangelogMarkdown(changelog: Changelog): string {
     lines.push(`## ${entry.version} — ${day(entry.publishedAt)}`, '');
     lines.push(`Published by **${entry.publishedBy}** · verdict **${entry.verdict ?? 'not recorded'}**${entry.bump ? ` · ${bumpText(entry)}` : ''}`, '');
     if (entry.forced) lines.push(`> **Forced** by **${entry.forced.by}**: ${cell(entry.forced.reason)}`, `> Overrode ${overrodeText(entry)}.`, '');
+    if (entry.release) lines.push(cell(releaseText(entry.release)), '');
     for (const group of GROUPS) {
       const changes: Change[] = entry.changes[group];
       if (changes.length === 0) continue;

@@ -9,6 +9,7 @@
 // Only commander and small helpers load when `graft` starts; the server and the toolkit
 // load when the command runs.
 import { Option, type Command } from 'commander';
+import { ADMIN_SCOPE } from '../auth/index.js';
 import type { ExtensionManifest } from '../manifest/index.js';
 import { CliError, ExitCode } from './exit.js';
 
@@ -151,7 +152,7 @@ async function runDev(options: DevOptions): Promise<void> {
   if (server.devIssuer) {
     const scopes = [...grants].sort();
     const token = await signDevToken(server.devIssuer, { subject: 'alice', scopes, ttlSeconds: 8 * 3600 });
-    const admin = await signDevToken(server.devIssuer, { subject: 'admin', scopes: ['graft:admin'], ttlSeconds: 8 * 3600 });
+    const admin = await signDevToken(server.devIssuer, { subject: 'admin', scopes: [ADMIN_SCOPE], ttlSeconds: 8 * 3600 });
     lines.push('', `  Dev token (sub alice, scopes "${scopes.join(' ')}", valid 8 h):`, `  ${token}`, '', '  Admin token (graft:admin, for the admin API):', `  ${admin}`);
     const apiSchema = server.gateway.current?.apiSchema;
     const query = authors[0] && apiSchema ? safely(() => toolkit.loadQueryFor(sources[0]!.sdl, apiSchema)) : undefined;

@@ -18,6 +18,7 @@ import { registerInitCommand } from './init.js';
 import { registerDevCommand } from './dev.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerContractTestCommand } from './contract-test.js';
+import { registerMigrateCommand } from './migrate.js';
 
 // Heavy modules (the server, composition) load only in the commands that need them:
 // `graft check` in CI and `graft token` stay quick to start.
@@ -172,6 +173,7 @@ registerInitCommand(program);
 registerDevCommand(program);
 registerSimulateCommand(program);
 registerContractTestCommand(program);
+registerMigrateCommand(program);
 
 function printError(error: unknown): void {
   if (error instanceof AdminApiError) {

@@ -6,6 +6,7 @@ import { connectToPrimary } from '../cluster/index.js';
 import { loadGraftConfig } from '../config/index.js';
 import { startGraftServer } from '../server/index.js';
 import { BOOTSTRAP_TASK, bootstrapExamples, examplesToPublish } from './bootstrap.js';
+import { GRAPHIQL_START } from './start.js';
 
 // First, so nothing the primary relays while the gateway starts is missed.
 const primary = connectToPrimary();
@@ -16,6 +17,7 @@ try {
     role: primary.role,
     onRegistryChange: () => primary.registryChanged(),
     onHealthRound: (statuses) => primary.shareHealth(statuses),
+    graphiql: GRAPHIQL_START,
   });
   primary.ready(server, server.url, {
     [BOOTSTRAP_TASK]: (payload) => bootstrapExamples(server, examplesToPublish(payload)),

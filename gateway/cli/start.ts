@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadGraftConfig, type GraftConfig } from '../config/index.js';
 import { createGraftLogger } from '../telemetry/index.js';
+import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { openPostgresRegistry } from '../registry/index.js';
+import { CliError, ExitCode } from './exit.js';
 import { signDevToken, type DevIssuer } from '../auth/index.js';
 import { startGraftServer, type GraftServer } from '../server/index.js';
 import { BOOTSTRAP_WORK, bootstrapExamples } from './bootstrap.js';
@@ -21,6 +24,10 @@ import {
 } from './examples.js';
 
 export const DEV_USER_SCOPES = ['crm:read', 'crm:pii', 'orders:read', 'inventory:read'];
+/** The README tour's query: it crosses the three example extensions. */
+export const TOUR_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';
+/** GraphiQL (development mode) opens with the tour query and alice's dev token. */
+export const GRAPHIQL_START = { user: { subject: 'alice', scopes: DEV_USER_SCOPES }, defaultQuery: TOUR_QUERY };
 
 export interface StartOptions {
   examples: boolean;
@@ -61,7 +68,9 @@ export async function printBanner(input: { url: string; published: string[]; dev
       '',
       '  Try:',
       `  curl -s ${url}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
-      `    -d '{"query":"{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }"}'`,
+      `    -d '${JSON.stringify({ query: TOUR_QUERY })}'`,
+      '',
+      `  Or open ${url}/graphql in a browser: GraphiQL, with that query and a dev token (development mode only).`,
       '',
       '  An admin token for the admin API: npx graft token --sub admin --scopes graft:admin',
       `  Manifests of the examples: ${exampleManifestPath('crm').replace(/crm\/graft\.json$/, '<name>/graft.json')}`,
@@ -76,12 +85,44 @@ function listenUrlOf(config: GraftConfig): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }
 
+/**
+ * A PostgreSQL registry is opened (and migrated) once before anything starts: an unreachable
+ * or wrong GRAFT_REGISTRY_URL, or a database a newer Graft migrated, is one line and exit 2,
+ * not a gateway that starts without a registry (README, "Running several replicas").
+ */
+async function checkRegistry(config: GraftConfig): Promise<void> {
+  const { registry } = config;
+  if (!registry.url) return;
+  try {
+    const store = await openPostgresRegistry({
+      url: registry.url,
+      poolMax: 1,
+      statementTimeoutMs: registry.statementTimeoutMs,
+      connectTimeoutMs: registry.connectTimeoutMs,
+      ...(registry.sslCaFile ? { sslCaFile: registry.sslCaFile } : {}),
+    });
+    await store.close();
+  } catch (error) {
+    if (error instanceof GraftError && error.code === GraftErrorCode.REGISTRY_UNAVAILABLE) {
+      const { registry: where, reason } = error.details ?? {};
+      throw new CliError(
+        `GRAFT_REGISTRY_URL: PostgreSQL at ${String(where)} cannot be reached (${String(reason)}): check its host, port, database and credentials, and that PostgreSQL runs.`,
+        ExitCode.USAGE,
+        error.code,
+      );
+    }
+    if (error instanceof GraftError && error.code === GraftErrorCode.REGISTRY_SCHEMA_TOO_NEW) throw new CliError(error.message, ExitCode.USAGE, error.code);
+    throw error;
+  }
+}
+
 export async function runStart(options: StartOptions): Promise<void> {
   // The examples' persisted frontend operations (schema/operations, queries of the example
   // graph) are registered with the examples, unless GRAFT_OPERATIONS_DIR says otherwise
   // (set it empty for none); --no-examples registers neither, unless that variable is set.
   const operationsDir = process.env['GRAFT_OPERATIONS_DIR'] ?? (options.examples ? join(REPO_ROOT, 'schema', 'operations') : '');
   const config = await loadGraftConfig({ ...process.env, GRAFT_OPERATIONS_DIR: operationsDir });
+  await checkRegistry(config);
   if (config.workers > 1) {
     const { runStartCluster } = await import('./start-cluster.js');
     return runStartCluster({ ...options, config, operationsDir });
@@ -98,7 +139,7 @@ export async function runStart(options: StartOptions): Promise<void> {
   early?.catch(() => undefined); // awaited below; this only keeps a failure meanwhile from counting as unhandled
   let server: GraftServer;
   try {
-    server = await startGraftServer({ config, logger, startupWork: options.examples ? [BOOTSTRAP_WORK] : [] });
+    server = await startGraftServer({ config, logger, startupWork: options.examples ? [BOOTSTRAP_WORK] : [], graphiql: GRAPHIQL_START });
   } catch (error) {
     if (early) await stopExamples(await early.catch(() => []));
     throw error;

@@ -99,3 +99,21 @@ test('npm start launches the gateway with GRAFT_NODE_FLAGS (the flags the benchm
   const start = pkg.scripts['start'] ?? '';
   for (const flag of GRAFT_NODE_FLAGS) assert.ok(start.split(' ').includes(flag), `"npm start" (${start}) passes ${flag}`);
 });
+
+test('GRAFT_REGISTRY_URL: a postgres:// URL puts the registry in PostgreSQL (polled every second beside LISTEN/NOTIFY); an http URL is the CLI\'s and keeps SQLite', () => {
+  const sqlite = loadConfig({ GRAFT_REGISTRY_URL: 'http://127.0.0.1:4000' });
+  assert.equal(sqlite.registry.url, undefined);
+  assert.equal(sqlite.registrySyncMs, 0);
+  const postgres = loadConfig({ GRAFT_REGISTRY_URL: 'postgresql://graft@db:5432/registry?sslmode=verify-full', GRAFT_PG_POOL_MAX: '4', GRAFT_PG_STATEMENT_TIMEOUT_MS: '2000', GRAFT_PG_SSL_CA: 'ca.pem' });
+  assert.equal(postgres.registry.url, 'postgresql://graft@db:5432/registry?sslmode=verify-full');
+  assert.equal(postgres.registry.poolMax, 4);
+  assert.equal(postgres.registry.statementTimeoutMs, 2000);
+  assert.match(postgres.registry.sslCaFile ?? '', /\/ca\.pem$/);
+  assert.equal(postgres.registrySyncMs, 1000);
+  assert.equal(loadConfig({ GRAFT_REGISTRY_URL: 'postgres://db/r', GRAFT_REGISTRY_SYNC_MS: '5000' }).registrySyncMs, 5000);
+  assert.throws(() => loadConfig({ GRAFT_PG_POOL_MAX: '0' }), (e: unknown) => e instanceof ConfigError && /GRAFT_PG_POOL_MAX/.test(e.message));
+  assert.throws(
+    () => loadConfig({}, { registry: { url: 'mysql://user:pw@db/r' } }),
+    (e: unknown) => e instanceof ConfigError && /postgres:\/\//.test(e.message) && !e.message.includes('pw'),
+  );
+});

@@ -1,14 +1,247 @@
 // Gateway configuration, in one validated place. Sources: environment variables
 // (documented in the README), then explicit overrides from code (tests, the CLI).
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AuthorizationMode, PolicyFunction } from '../policy/index.js';
-import { DEFAULT_RESILIENCE, type ResilienceOptions } from '../upstream/index.js';
-import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../limits/index.js';
-import { networkPolicyFromEnv, type NetworkPolicy } from '../netpolicy/index.js';
-import { validateLintConfig, type LintConfig } from '../lint/index.js';
-import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../webhooks/index.js';
+
+
+// ---------------------------------------------------------------------------------------
+// Settings the feature folders read. The configuration owns them as plain data (no feature
+// folder is imported here); each feature folder re-exports the part it reads and says what
+// it does with it.
+
+export interface QueryLimits {
+  /** Deepest field nesting; a root field is depth 1. */
+  maxDepth: number;
+  /** Aliased fields in an operation, fragments included. */
+  maxAliases: number;
+  /** Fields of the root type in an operation, each use counted (aliases too). */
+  maxRootFields: number;
+  /** Lexical tokens in the document (graphql-js `maxLexicalTokens`), enforced while parsing. */
+  maxTokens: number;
+  /** Directive applications in an operation, fragments included (graphql-armor's measure). */
+  maxDirectives: number;
+}
+
+/**
+ * Defaults for frontends of a low-code platform:
+ * - maxDepth 12: the deepest example operation (customers → orders → items → product → name)
+ *   is 5; connection-style schemas add 2 levels per hop (edges → node), so 12 leaves room
+ *   for 3–4 hops of generated queries while refusing cyclic-relationship walks (customer →
+ *   orders → customer → …). graphql-armor's 6 is too tight for connections; Apollo Router's
+ *   documented example, 100, does not stop anything (list sizes are the cost budget's job).
+ * - maxAliases 30 and maxRootFields 20: Apollo Router's documented values (graphql-armor
+ *   allows 15 aliases).
+ * - maxTokens 2000: the example operations have 30–60 tokens and GraphiQL's full
+ *   introspection query 184; graphql-armor's default is 1000, Apollo Router's 15000.
+ * - maxDirectives 50 per operation: graphql-armor's default; Graft counts per operation
+ *   like armor, not per field, because what costs is the total the server evaluates.
+ * Introspection depth: graphql-js's MaxIntrospectionDepthRule (in specifiedRules, so Apollo
+ * Server always runs it) bounds nested __Type lists; the depth limit here skips __schema
+ * and __type so that tools' standard introspection query is not refused.
+ */
+export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
+  maxDepth: 12,
+  maxAliases: 30,
+  maxRootFields: 20,
+  maxTokens: 2000,
+  maxDirectives: 50,
+});
+
+export interface ResilienceOptions {
+  /** Most fetches in flight to one extension; more wait in a queue of the same size, then fail. */
+  maxConcurrent: number;
+  /** Extra attempts for a query after a retryable failure. */
+  retries: number;
+  /** Consecutive failures that open the breaker. */
+  breakerConsecutiveFailures: number;
+  /** Failure rate (0–1) over the last `breakerWindow` calls that opens the breaker. */
+  breakerFailureRate: number;
+  breakerWindow: number;
+  /** First wait before a half-open probe; doubles up to 60 s while probes fail. */
+  breakerHalfOpenAfterMs: number;
+}
+
+export const DEFAULT_RESILIENCE: ResilienceOptions = {
+  maxConcurrent: 256,
+  retries: 2,
+  breakerConsecutiveFailures: 5,
+  breakerFailureRate: 0.5,
+  breakerWindow: 20,
+  breakerHalfOpenAfterMs: 5_000,
+};
+
+/** filter (Apollo Router's default): drop denied fields; reject: refuse the operation. */
+export type AuthorizationMode = 'filter' | 'reject';
+
+/** What a @policy function sees of the verified token (gateway/auth's Principal). */
+export interface PolicyPrincipal {
+  readonly subject: string;
+  readonly anonymous: boolean;
+  readonly scopes: ReadonlySet<string>;
+  readonly tenant: string | undefined;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** A named @policy: a function of the verified claims, registered in the gateway config. */
+export type PolicyFunction = (principal: PolicyPrincipal) => boolean;
+
+export interface NetworkPolicy {
+  /** 127.0.0.0/8 and ::1 (the example extensions run there in development). */
+  allowLoopback: boolean;
+  /** RFC 1918, CGNAT 100.64/10, IPv6 unique local fc00::/7. */
+  allowPrivate: boolean;
+  /**
+   * Exact host names (no wildcards) that may resolve to loopback or private addresses,
+   * e.g. "inventory.internal". They never lift link-local, metadata, unspecified,
+   * multicast or reserved ranges: only allowCidrs does that, deliberately and visibly.
+   */
+  allowHosts: string[];
+  /** CIDRs (or single addresses) that are always allowed, e.g. "10.20.0.0/16". */
+  allowCidrs: string[];
+}
+
+/** Development and tests: the examples listen on 127.0.0.1. Nothing else private. */
+export function devNetworkPolicy(): NetworkPolicy {
+  return { allowLoopback: true, allowPrivate: false, allowHosts: [], allowCidrs: [] };
+}
+
+/** Production: public addresses only, until the operator allowlists more. */
+export function productionNetworkPolicy(): NetworkPolicy {
+  return { allowLoopback: false, allowPrivate: false, allowHosts: [], allowCidrs: [] };
+}
+
+/** Env variables read by networkPolicyFromEnv; refusal messages name them too. */
+export const NETWORK_POLICY_ENV = {
+  allowLoopback: 'GRAFT_NET_ALLOW_LOOPBACK',
+  allowPrivate: 'GRAFT_NET_ALLOW_PRIVATE',
+  allowHosts: 'GRAFT_NET_ALLOW_HOSTS',
+  allowCidrs: 'GRAFT_NET_ALLOW_CIDRS',
+} as const;
+
+function netFlag(env: Readonly<Record<string, string | undefined>>, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false; got "${env[name]}".`);
+}
+
+function names(raw: string | undefined): string[] {
+  return raw === undefined ? [] : raw.split(/[\s,]+/).filter(Boolean);
+}
+
+/** The network policy as the environment sets it (gateway/netpolicy checks the entries when it compiles it). */
+export function networkPolicySettingsFromEnv(env: Readonly<Record<string, string | undefined>>, mode: 'development' | 'production'): NetworkPolicy {
+  const base = mode === 'production' ? productionNetworkPolicy() : devNetworkPolicy();
+  return {
+    allowLoopback: netFlag(env, NETWORK_POLICY_ENV.allowLoopback, base.allowLoopback),
+    allowPrivate: netFlag(env, NETWORK_POLICY_ENV.allowPrivate, base.allowPrivate),
+    allowHosts: names(env[NETWORK_POLICY_ENV.allowHosts]),
+    allowCidrs: names(env[NETWORK_POLICY_ENV.allowCidrs]),
+  };
+}
+
+/** True for the URLs the PostgreSQL store opens (GRAFT_REGISTRY_URL); anything else is the gateway's HTTP URL for the CLI. */
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * The key encryption key (GRAFT_KEY_ENCRYPTION_KEY) as bytes: 32 of them, written in base64
+ * or as 64 hex digits; undefined when it is neither. gateway/upstream seals the shared
+ * upstream signing keys with it.
+ */
+export function parseKeyEncryptionKey(raw: string): Buffer | undefined {
+  const text = raw.trim();
+  const bytes = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
+/**
+ * The schema lint policy (gateway/lint applies it): rule names, and their settings as the
+ * gateway config gives them. Rule names are graphql-eslint's where it has the rule.
+ */
+export const LINT_RULES = ['naming-convention', 'require-description', 'require-list-size', 'require-scopes-on-sensitive-fields', 'forbidden-names'] as const;
+export type LintRuleName = (typeof LINT_RULES)[number];
+export type LintSeverity = 'off' | 'warn' | 'error';
+
+export interface LintRuleOptions {
+  /** require-list-size: argument names that bound a list (its slicing arguments). */
+  slicingArguments?: string[];
+  /** require-scopes-on-sensitive-fields: field name patterns (`*` any characters, case-insensitive). */
+  patterns?: string[];
+  /** forbidden-names: name patterns no type, field, argument or enum value may have (`*` any characters, case-insensitive). */
+  names?: string[];
+}
+
+/** One rule's setting: a severity, or [severity, options] as in ESLint. */
+export type LintRuleSetting = LintSeverity | [LintSeverity, LintRuleOptions];
+
+/** The `lint` section of the gateway config (GRAFT_CONFIG). */
+export interface LintConfig {
+  rules: Partial<Record<LintRuleName, LintRuleSetting>>;
+}
+
+
+const OPTIONS_OF: Record<LintRuleName, ReadonlyArray<keyof LintRuleOptions>> = {
+  'naming-convention': [],
+  'require-description': [],
+  'require-list-size': ['slicingArguments'],
+  'require-scopes-on-sensitive-fields': ['patterns'],
+  'forbidden-names': ['names'],
+};
+
+/**
+ * Checks a `lint` config as the gateway reads it at start, and returns it typed. Throws an
+ * Error whose message names the rule and says what is allowed (the config turns it into a
+ * ConfigError: an invalid policy stops the start instead of being ignored).
+ */
+export function validateLintConfig(value: unknown): LintConfig {
+  if (value === undefined) return { rules: {} };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('lint must be an object { rules: { "<rule>": "off" | "warn" | "error" | [severity, options] } }.');
+  const { rules, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new Error(`lint has unknown setting${extra.length === 1 ? '' : 's'} ${extra.map((k) => `"${k}"`).join(', ')}: only "rules".`);
+  if (rules === undefined) return { rules: {} };
+  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) throw new Error('lint.rules must be an object of rule name → "off" | "warn" | "error" | [severity, options].');
+  const checked: LintConfig['rules'] = {};
+  for (const [name, setting] of Object.entries(rules)) {
+    if (!(LINT_RULES as readonly string[]).includes(name)) throw new Error(`lint.rules has an unknown rule "${name}": the rules are ${LINT_RULES.join(', ')}.`);
+    const rule = name as LintRuleName;
+    const [severity, options] = Array.isArray(setting) ? [setting[0], setting[1] ?? {}] : [setting, {}];
+    if (Array.isArray(setting) && setting.length > 2) throw new Error(`lint.rules["${rule}"] must be a severity or [severity, options].`);
+    if (severity !== 'off' && severity !== 'warn' && severity !== 'error') throw new Error(`lint.rules["${rule}"] has severity ${JSON.stringify(severity)}: use "off", "warn" or "error".`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new Error(`lint.rules["${rule}"] options must be an object.`);
+    for (const [option, optionValue] of Object.entries(options as Record<string, unknown>)) {
+      if (!OPTIONS_OF[rule].includes(option as keyof LintRuleOptions)) {
+        throw new Error(`lint.rules["${rule}"] has an unknown option "${option}"${OPTIONS_OF[rule].length > 0 ? `: it takes ${OPTIONS_OF[rule].join(', ')}` : ': it takes none'}.`);
+      }
+      if (!Array.isArray(optionValue) || optionValue.length === 0 || optionValue.some((v) => typeof v !== 'string' || v.trim() === '')) {
+        throw new Error(`lint.rules["${rule}"].${option} must be a non-empty list of non-empty strings.`);
+      }
+    }
+    if (rule === 'forbidden-names' && severity !== 'off' && !(options as LintRuleOptions).names) throw new Error('lint.rules["forbidden-names"] needs its names: ["error", { names: ["temp*", ...] }].');
+    checked[rule] = Array.isArray(setting) ? [severity, options as LintRuleOptions] : severity;
+  }
+  return { rules: checked };
+}
+
+/** Delivery of signed webhooks (gateway/webhooks). */
+export interface WebhookSettings {
+  /** Longest wait for an endpoint's answer, per attempt. */
+  timeoutMs: number;
+  /** Attempts before a delivery is failed for good. */
+  maxAttempts: number;
+  /** Wait before the second attempt; doubled for each next one, up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How often the queue is read for due deliveries (besides right after an event). */
+  pollMs: number;
+}
+
+export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = { timeoutMs: 5000, maxAttempts: 8, retryBaseMs: 10_000, retryMaxMs: 3_600_000, pollMs: 1000 };
 
 export type GraftMode = 'development' | 'production';
 
@@ -58,6 +291,13 @@ export interface GraftConfig {
   };
   /** `iss` of the tokens Graft mints for extensions. */
   upstreamIssuer: string;
+  /**
+   * The key (32 bytes, base64 or hex) that seals the upstream signing keys shared through a
+   * PostgreSQL registry (GRAFT_KEY_ENCRYPTION_KEY, or the file GRAFT_KEY_ENCRYPTION_KEY_FILE
+   * names). Set: every replica signs with one key set kept in the registry. Unset: each
+   * process keeps its own key in its data dir.
+   */
+  upstreamKeyEncryptionKey: string | undefined;
   /** Query limits beside cost (depth, aliases, root fields, tokens, directives). */
   limits: QueryLimits;
   /** Which addresses subgraph URLs may resolve to (SSRF); development allows loopback. */
@@ -93,6 +333,13 @@ export interface GraftConfig {
    * Default 2000 with several workers, 0 with one.
    */
   registrySyncMs: number;
+  /**
+   * Where the registry lives. GRAFT_REGISTRY_URL=postgres://... (or postgresql://) puts it in
+   * PostgreSQL, shared by gateway replicas on any number of hosts; unset (or any other URL:
+   * the CLI's commands read GRAFT_REGISTRY_URL as the gateway's HTTP address) keeps the
+   * embedded SQLite file in dataDir.
+   */
+  registry: RegistryConfig;
   /** Registered operations (the usage frontends depend on). */
   operations: {
     /** *.graphql files registered at start (GRAFT_OPERATIONS_DIR); undefined: none. */
@@ -100,6 +347,19 @@ export interface GraftConfig {
     /** Serve only registered operations (GRAFT_SAFELIST=1). */
     safelist: boolean;
   };
+}
+
+export interface RegistryConfig {
+  /** The PostgreSQL URL; undefined: SQLite. libpq parameters in it (sslmode, sslrootcert, ...) apply. */
+  url: string | undefined;
+  /** Connections of the pool (GRAFT_PG_POOL_MAX, default 10); the change watch and the leader lock take one more each. */
+  poolMax: number;
+  /** Longest statement, enforced by the server (GRAFT_PG_STATEMENT_TIMEOUT_MS, default 10 000). */
+  statementTimeoutMs: number;
+  /** Longest wait for a connection (GRAFT_PG_CONNECT_TIMEOUT_MS, default 5 000). */
+  connectTimeoutMs: number;
+  /** PEM file of the CA that signs the server's certificate (GRAFT_PG_SSL_CA): TLS, verified. */
+  sslCaFile: string | undefined;
 }
 
 export interface TelemetryConfig {
@@ -156,6 +416,13 @@ export const GRAFT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 /** More workers than this is a typo, not a deployment. */
 const MAX_WORKERS = 256;
 const DEFAULT_REGISTRY_SYNC_MS = 2000;
+/**
+ * On PostgreSQL the change nudge (LISTEN/NOTIFY) is what makes replicas converge; the poll
+ * (one indexed read per replica, jittered) is the fallback for a nudge lost while the
+ * watch connection was re-opening, frequent enough that a release is served everywhere
+ * within 2 s even then.
+ */
+const POSTGRES_REGISTRY_SYNC_MS = 1000;
 
 function workersFrom(env: NodeJS.ProcessEnv): number {
   const raw = env['GRAFT_WORKERS'];
@@ -208,7 +475,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       defaultListSize: integer(env, 'GRAFT_DEFAULT_LIST_SIZE', 10, 1, 100_000),
     },
     upstreamIssuer: env['GRAFT_UPSTREAM_ISSUER'] || 'graft-gateway',
-    networkPolicy: networkPolicyFromEnv(env, mode),
+    upstreamKeyEncryptionKey: keyEncryptionKeyFrom(env),
+    networkPolicy: networkPolicySettingsFromEnv(env, mode),
     health: {
       intervalMs: integer(env, 'GRAFT_HEALTH_INTERVAL_MS', 30_000, 1_000, 3_600_000),
       timeoutMs: integer(env, 'GRAFT_HEALTH_TIMEOUT_MS', 2_000, 100, 60_000),
@@ -234,6 +502,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     lint: { rules: {} },
     workers: workersFrom(env),
     registrySyncMs: integer(env, 'GRAFT_REGISTRY_SYNC_MS', 0, 0, 3_600_000),
+    registry: {
+      url: isPostgresUrl(env['GRAFT_REGISTRY_URL']) ? env['GRAFT_REGISTRY_URL'] : undefined,
+      poolMax: integer(env, 'GRAFT_PG_POOL_MAX', 10, 1, 1000),
+      statementTimeoutMs: integer(env, 'GRAFT_PG_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+      connectTimeoutMs: integer(env, 'GRAFT_PG_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+      sslCaFile: env['GRAFT_PG_SSL_CA'] ? resolve(env['GRAFT_PG_SSL_CA']) : undefined,
+    },
     operations: {
       dir: env['GRAFT_OPERATIONS_DIR'] ? resolve(env['GRAFT_OPERATIONS_DIR']) : undefined,
       safelist: flag(env, 'GRAFT_SAFELIST'),
@@ -261,10 +536,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     telemetry: { ...config.telemetry, ...overrides.telemetry },
     lint: lintOf(overrides.lint),
     webhooks: { ...config.webhooks, ...overrides.webhooks },
+    registry: { ...config.registry, ...overrides.registry },
   } as GraftConfig;
   // The poll's default follows the number of workers, wherever that came from.
   const syncUnset = env['GRAFT_REGISTRY_SYNC_MS'] === undefined || env['GRAFT_REGISTRY_SYNC_MS'] === '';
-  if (overrides.registrySyncMs === undefined && syncUnset) merged.registrySyncMs = merged.workers > 1 ? DEFAULT_REGISTRY_SYNC_MS : 0;
+  if (overrides.registrySyncMs === undefined && syncUnset) {
+    merged.registrySyncMs = merged.registry.url ? POSTGRES_REGISTRY_SYNC_MS : merged.workers > 1 ? DEFAULT_REGISTRY_SYNC_MS : 0;
+  }
   validate(merged);
   return merged;
 }
@@ -276,6 +554,23 @@ function lintOf(value: unknown): LintConfig {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+}
+
+function keyEncryptionKeyFrom(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env['GRAFT_KEY_ENCRYPTION_KEY_FILE'];
+  let raw = env['GRAFT_KEY_ENCRYPTION_KEY'] || undefined;
+  if (file) {
+    try {
+      raw = readFileSync(resolve(file), 'utf8');
+    } catch (error) {
+      throw new ConfigError(`GRAFT_KEY_ENCRYPTION_KEY_FILE=${file} cannot be read: ${(error as Error).message}`);
+    }
+  }
+  if (raw === undefined) return undefined;
+  if (!parseKeyEncryptionKey(raw)) {
+    throw new ConfigError('GRAFT_KEY_ENCRYPTION_KEY must be 32 random bytes in base64 (or 64 hex digits): create one with `openssl rand -base64 32`.');
+  }
+  return raw.trim();
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -324,13 +619,31 @@ function authorizationMode(raw: string | undefined): AuthorizationMode {
  *
  * Its settings win over environment variables; overrides passed by code win over both.
  */
+/** Whether a TypeScript loader runs this code (tsx: tests, `graft dev`); compiled Graft (dist/) has none. */
+const UNDER_TYPESCRIPT_LOADER = import.meta.url.endsWith('.ts');
+let tsxRegistered = false;
+
+/**
+ * Imports a user's own module by URL (GRAFT_CONFIG, an extension's codegen.ts): a
+ * TypeScript one through tsx's loader, registered at its first need, since compiled Graft
+ * (dist/) runs without one.
+ */
+export async function importUserModule(url: string): Promise<unknown> {
+  if (/\.[cm]?ts(\?|$)/.test(url) && !UNDER_TYPESCRIPT_LOADER && !tsxRegistered) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    tsxRegistered = true;
+  }
+  return import(url);
+}
+
 export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Promise<GraftConfig> {
   const file = env['GRAFT_CONFIG'];
   let fromFile: ConfigOverrides = {};
   if (file) {
     let module: { default?: unknown };
     try {
-      module = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+      module = (await importUserModule(pathToFileURL(resolve(file)).href)) as { default?: unknown };
     } catch (error) {
       throw new ConfigError(`Cannot load GRAFT_CONFIG=${file}: ${(error as Error).message}`);
     }
@@ -363,6 +676,7 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
     telemetry: { ...defined(fromFile.telemetry), ...defined(overrides.telemetry) },
     webhooks: { ...defined(fromFile.webhooks), ...defined(overrides.webhooks) },
     ...(overrides.lint ?? fromFile.lint ? { lint: (overrides.lint ?? fromFile.lint) as LintConfig } : {}),
+    registry: { ...defined(fromFile.registry), ...defined(overrides.registry) },
   });
 }
 
@@ -382,6 +696,9 @@ function validate(config: GraftConfig): void {
   }
   if (!Number.isInteger(config.workers) || config.workers < 1 || config.workers > MAX_WORKERS) {
     throw new ConfigError(`workers must be a whole number from 1 to ${MAX_WORKERS}; got ${String(config.workers)}.`);
+  }
+  if (config.registry.url !== undefined && !isPostgresUrl(config.registry.url)) {
+    throw new ConfigError(`registry.url must be a postgres:// or postgresql:// URL; got "${String(config.registry.url).replace(/\/\/[^@/]*@/, '//***@')}".`);
   }
   if (config.upstream.defaultTimeoutMs > config.upstream.maxTimeoutMs) {
     throw new ConfigError('GRAFT_UPSTREAM_TIMEOUT_MS cannot exceed GRAFT_UPSTREAM_MAX_TIMEOUT_MS.');

@@ -29,6 +29,7 @@ import semver from 'semver';
 import { diffSchemas, type ClassifiedChange } from '../checks/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { readLinks } from '../graphql/index.js';
+import { EXTENSION_NAME_PATTERN } from '../manifest/index.js';
 import type { QuickJSSandbox } from './sandbox.js';
 
 /** A directive as the gateway runs it: the extension version that declares it and its code. */
@@ -64,7 +65,7 @@ const RESERVED = new Set([
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** Links of this form tie a directive to the extension that implements it. */
-export const GRAFT_DIRECTIVE_LINK = /^https:\/\/graft\.dev\/directives\/([a-z]([a-z0-9-]{0,61}[a-z0-9])?)\/v\d+(\.\d+)?$/;
+export const GRAFT_DIRECTIVE_LINK = new RegExp(`^https://graft\\.dev/directives/(${EXTENSION_NAME_PATTERN.slice(1, -1)})/v\\d+(\\.\\d+)?$`);
 
 export interface ParsedDefinition {
   name: string;

@@ -35,7 +35,7 @@ import { supergraphHash } from '../composition/index.js';
 import { selectOperation } from '../graphql/index.js';
 import type { ResultStep, ResultStepFactory } from '../engine/index.js';
 import { applyDirectives, type DirectiveFailureEvent } from './apply.js';
-import { DEFAULT_BREAKER_OPTIONS, DirectiveBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
+import { DEFAULT_BREAKER_OPTIONS, DirectiveBreaker, type BreakerOptions } from './breaker.js';
 import { checkDirectivePublish, unimplementedLinks, type DirectiveModule, type DirectivePublishCheck, type DirectivePublishInput } from './catalog.js';
 import { rewriteDocument } from './operation.js';
 import { moduleKey, prepareDirectives, type PreparedDirectives } from './prepared.js';
@@ -49,13 +49,6 @@ export interface DirectiveRuntimeOptions {
   limits?: Partial<SandboxLimits>;
   breaker?: Partial<BreakerOptions>;
   logger?: DirectiveLogger;
-}
-
-export interface DirectiveStatus {
-  extension: string;
-  version: string;
-  directive: string;
-  breaker: BreakerState;
 }
 
 /** How many staged directive sets to keep (a publish stages one, then prepares it). */
@@ -142,15 +135,6 @@ export class DirectiveRuntime {
   /** Hints for @link imports of directives no extension in service implements. */
   linkHints(sdl: string, modules: readonly DirectiveModule[]): string[] {
     return unimplementedLinks(sdl, new Map(modules.map((m) => [m.name, m.extension])));
-  }
-
-  /** The directives of the graph in service and their breakers. */
-  status(): DirectiveStatus[] {
-    return [...(this.#latest?.entries.values() ?? [])].flatMap((entry) =>
-      entry.module
-        ? [{ extension: entry.extension, version: entry.module.version, directive: entry.name, breaker: this.#breaker(moduleKey(entry.module)).state }]
-        : [],
-    );
   }
 
   close(): void {

@@ -18,6 +18,8 @@ import type { GraphQLSchema } from 'graphql';
 import type { Agent } from 'undici';
 import { extractFieldOwnership, gatewayCompatibleSupergraph, type FieldOwnership } from '../composition/index.js';
 import { attributeExtensionErrors } from './error-paths.js';
+
+export { attributeExtensionErrors };
 import type { EdgeGuard } from '../policy/index.js';
 import {
   ExtensionDataSource,
@@ -82,7 +84,7 @@ export type ResultStep = (
 
 export class GraftGateway implements GatewayInterface {
   readonly #options: GraftGatewayOptions;
-  readonly #listeners = new Set<GraphQLSchemaListener>();
+  readonly #listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
   readonly #bySchema = new WeakMap<GraphQLSchema, LiveSnapshot>();
   /** Data sources outlive snapshots so that keep-alive pools survive swaps. */
   readonly #dataSources = new Map<string, ExtensionDataSource>();
@@ -90,6 +92,7 @@ export class GraftGateway implements GatewayInterface {
   readonly #resilience = new Map<string, ExtensionResilience>();
   #current: LiveSnapshot | undefined;
   #stopped = false;
+  #inFlightAtSwaps = 0;
 
   constructor(options: GraftGatewayOptions) {
     this.#options = options;
@@ -97,6 +100,14 @@ export class GraftGateway implements GatewayInterface {
 
   get current(): SupergraphSnapshot | undefined {
     return this.#current;
+  }
+
+  /**
+   * Requests that were running on a snapshot when a newer one was activated, summed over
+   * the swaps: they finish on the snapshot that validated them (what makes a swap safe).
+   */
+  get requestsInFlightAtSwaps(): number {
+    return this.#inFlightAtSwaps;
   }
 
   /**
@@ -147,6 +158,7 @@ export class GraftGateway implements GatewayInterface {
       listener({ apiSchema: snapshot.apiSchema, coreSupergraphSdl: snapshot.supergraphSdl });
     }
     if (previous && previous !== snapshot) {
+      this.#inFlightAtSwaps += previous.inFlight;
       previous.superseded = true;
       this.#maybeStop(previous);
     }
@@ -235,5 +247,3 @@ export class GraftGateway implements GatewayInterface {
     return dataSource;
   }
 }
-
-type GraphQLSchemaListener = GatewaySchemaLoadOrUpdateCallback;

@@ -29,6 +29,10 @@ export enum GraftErrorCode {
   LINT_FAILED = 'LINT_FAILED',
   /** Another gateway process changed the registry while this change was being prepared (multi-process mode). */
   REGISTRY_CONFLICT = 'REGISTRY_CONFLICT',
+  /** The registry database cannot be reached (PostgreSQL down): the gateway keeps serving its last good supergraph, writes wait. */
+  REGISTRY_UNAVAILABLE = 'REGISTRY_UNAVAILABLE',
+  /** The registry was migrated by a newer Graft than this one: refused at start, never downgraded. */
+  REGISTRY_SCHEMA_TOO_NEW = 'REGISTRY_SCHEMA_TOO_NEW',
 
   // Registered operations and the safelist
   OPERATION_INVALID = 'OPERATION_INVALID',
@@ -92,6 +96,8 @@ export const httpStatusOf: Record<GraftErrorCode, number> = {
   DEPRECATION_REQUIRED: 422,
   LINT_FAILED: 422,
   REGISTRY_CONFLICT: 409,
+  REGISTRY_UNAVAILABLE: 503,
+  REGISTRY_SCHEMA_TOO_NEW: 500,
   OPERATION_INVALID: 400,
   OPERATION_NOT_FOUND: 404,
   OPERATION_NOT_REGISTERED: 400,

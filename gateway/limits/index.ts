@@ -27,45 +27,11 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { type QueryLimits } from '../config/index.js';
 import { isIncluded } from '../graphql/index.js';
 
-export interface QueryLimits {
-  /** Deepest field nesting; a root field is depth 1. */
-  maxDepth: number;
-  /** Aliased fields in an operation, fragments included. */
-  maxAliases: number;
-  /** Fields of the root type in an operation, each use counted (aliases too). */
-  maxRootFields: number;
-  /** Lexical tokens in the document (graphql-js `maxLexicalTokens`), enforced while parsing. */
-  maxTokens: number;
-  /** Directive applications in an operation, fragments included (graphql-armor's measure). */
-  maxDirectives: number;
-}
 
-/**
- * Defaults for frontends of a low-code platform:
- * - maxDepth 12: the deepest example operation (customers → orders → items → product → name)
- *   is 5; connection-style schemas add 2 levels per hop (edges → node), so 12 leaves room
- *   for 3–4 hops of generated queries while refusing cyclic-relationship walks (customer →
- *   orders → customer → …). graphql-armor's 6 is too tight for connections; Apollo Router's
- *   documented example, 100, does not stop anything (list sizes are the cost budget's job).
- * - maxAliases 30 and maxRootFields 20: Apollo Router's documented values (graphql-armor
- *   allows 15 aliases).
- * - maxTokens 2000: the example operations have 30–60 tokens and GraphiQL's full
- *   introspection query 184; graphql-armor's default is 1000, Apollo Router's 15000.
- * - maxDirectives 50 per operation: graphql-armor's default; Graft counts per operation
- *   like armor, not per field, because what costs is the total the server evaluates.
- * Introspection depth: graphql-js's MaxIntrospectionDepthRule (in specifiedRules, so Apollo
- * Server always runs it) bounds nested __Type lists; the depth limit here skips __schema
- * and __type so that tools' standard introspection query is not refused.
- */
-export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
-  maxDepth: 12,
-  maxAliases: 30,
-  maxRootFields: 20,
-  maxTokens: 2000,
-  maxDirectives: 50,
-});
+export { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../config/index.js';
 
 /** The `extensions.code` of each refusal (to be added to GraftErrorCode). */
 export const QueryLimitCode = {

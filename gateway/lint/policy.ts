@@ -14,28 +14,10 @@ import {
   type InputValueDefinitionNode,
   type TypeNode,
 } from 'graphql';
+import { LINT_RULES, type LintConfig, type LintRuleName, type LintRuleOptions } from '../config/index.js';
 import { canonicalDirectiveNames, type FederationDirective } from '../graphql/index.js';
 
-export const LINT_RULES = ['naming-convention', 'require-description', 'require-list-size', 'require-scopes-on-sensitive-fields', 'forbidden-names'] as const;
-export type LintRuleName = (typeof LINT_RULES)[number];
-export type LintSeverity = 'off' | 'warn' | 'error';
-
-export interface LintRuleOptions {
-  /** require-list-size: argument names that bound a list (its slicing arguments). */
-  slicingArguments?: string[];
-  /** require-scopes-on-sensitive-fields: field name patterns (`*` any characters, case-insensitive). */
-  patterns?: string[];
-  /** forbidden-names: name patterns no type, field, argument or enum value may have (`*` any characters, case-insensitive). */
-  names?: string[];
-}
-
-/** One rule's setting: a severity, or [severity, options] as in ESLint. */
-export type LintRuleSetting = LintSeverity | [LintSeverity, LintRuleOptions];
-
-/** The `lint` section of the gateway config (GRAFT_CONFIG). */
-export interface LintConfig {
-  rules: Partial<Record<LintRuleName, LintRuleSetting>>;
-}
+export { LINT_RULES, validateLintConfig, type LintConfig, type LintRuleName, type LintRuleOptions, type LintRuleSetting, type LintSeverity } from '../config/index.js';
 
 /** A rule that found something, at a schema coordinate. */
 export interface LintFinding {
@@ -48,49 +30,6 @@ export interface LintFinding {
 
 export const DEFAULT_SLICING_ARGUMENTS: readonly string[] = ['first', 'last', 'limit'];
 export const DEFAULT_SENSITIVE_PATTERNS: readonly string[] = ['email', 'phone', '*Token'];
-
-const OPTIONS_OF: Record<LintRuleName, ReadonlyArray<keyof LintRuleOptions>> = {
-  'naming-convention': [],
-  'require-description': [],
-  'require-list-size': ['slicingArguments'],
-  'require-scopes-on-sensitive-fields': ['patterns'],
-  'forbidden-names': ['names'],
-};
-
-/**
- * Checks a `lint` config as the gateway reads it at start, and returns it typed. Throws an
- * Error whose message names the rule and says what is allowed (the config turns it into a
- * ConfigError: an invalid policy stops the start instead of being ignored).
- */
-export function validateLintConfig(value: unknown): LintConfig {
-  if (value === undefined) return { rules: {} };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('lint must be an object { rules: { "<rule>": "off" | "warn" | "error" | [severity, options] } }.');
-  const { rules, ...rest } = value as Record<string, unknown>;
-  const extra = Object.keys(rest);
-  if (extra.length > 0) throw new Error(`lint has unknown setting${extra.length === 1 ? '' : 's'} ${extra.map((k) => `"${k}"`).join(', ')}: only "rules".`);
-  if (rules === undefined) return { rules: {} };
-  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) throw new Error('lint.rules must be an object of rule name → "off" | "warn" | "error" | [severity, options].');
-  const checked: LintConfig['rules'] = {};
-  for (const [name, setting] of Object.entries(rules)) {
-    if (!(LINT_RULES as readonly string[]).includes(name)) throw new Error(`lint.rules has an unknown rule "${name}": the rules are ${LINT_RULES.join(', ')}.`);
-    const rule = name as LintRuleName;
-    const [severity, options] = Array.isArray(setting) ? [setting[0], setting[1] ?? {}] : [setting, {}];
-    if (Array.isArray(setting) && setting.length > 2) throw new Error(`lint.rules["${rule}"] must be a severity or [severity, options].`);
-    if (severity !== 'off' && severity !== 'warn' && severity !== 'error') throw new Error(`lint.rules["${rule}"] has severity ${JSON.stringify(severity)}: use "off", "warn" or "error".`);
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new Error(`lint.rules["${rule}"] options must be an object.`);
-    for (const [option, optionValue] of Object.entries(options as Record<string, unknown>)) {
-      if (!OPTIONS_OF[rule].includes(option as keyof LintRuleOptions)) {
-        throw new Error(`lint.rules["${rule}"] has an unknown option "${option}"${OPTIONS_OF[rule].length > 0 ? `: it takes ${OPTIONS_OF[rule].join(', ')}` : ': it takes none'}.`);
-      }
-      if (!Array.isArray(optionValue) || optionValue.length === 0 || optionValue.some((v) => typeof v !== 'string' || v.trim() === '')) {
-        throw new Error(`lint.rules["${rule}"].${option} must be a non-empty list of non-empty strings.`);
-      }
-    }
-    if (rule === 'forbidden-names' && severity !== 'off' && !(options as LintRuleOptions).names) throw new Error('lint.rules["forbidden-names"] needs its names: ["error", { names: ["temp*", ...] }].');
-    checked[rule] = Array.isArray(setting) ? [severity, options as LintRuleOptions] : severity;
-  }
-  return { rules: checked };
-}
 
 function settingOf(config: LintConfig, rule: LintRuleName): { severity: 'warn' | 'error'; options: LintRuleOptions } | undefined {
   const setting = config.rules[rule];

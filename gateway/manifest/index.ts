@@ -22,6 +22,13 @@ export interface ExtensionManifest {
   directives?: Array<{ definition: string; module: string }>;
 }
 
+/**
+ * An extension's name: a DNS label (lower-case letters, digits and '-', starting with a
+ * letter), as the manifest's JSON Schema says; the one definition every check uses.
+ */
+export const EXTENSION_NAME_PATTERN = (manifestJsonSchema as { properties: { name: { pattern: string } } }).properties.name.pattern;
+export const EXTENSION_NAME = new RegExp(EXTENSION_NAME_PATTERN);
+
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile<ExtensionManifest>(manifestJsonSchema);
 

@@ -3,69 +3,25 @@
 // the operator's network: without a policy that is a server-side request forgery
 // primitive (cloud metadata, admin ports on loopback, the private network).
 import { BlockList, isIP, isIPv4 } from 'node:net';
+import { NETWORK_POLICY_ENV, networkPolicySettingsFromEnv, type NetworkPolicy } from '../config/index.js';
+
+export type { NetworkPolicy };
 import { embeddedIPv4, matchRange, parseCidr, withoutZone, type RangeCategory } from './ranges.js';
 
-export interface NetworkPolicy {
-  /** 127.0.0.0/8 and ::1 (the example extensions run there in development). */
-  allowLoopback: boolean;
-  /** RFC 1918, CGNAT 100.64/10, IPv6 unique local fc00::/7. */
-  allowPrivate: boolean;
-  /**
-   * Exact host names (no wildcards) that may resolve to loopback or private addresses,
-   * e.g. "inventory.internal". They never lift link-local, metadata, unspecified,
-   * multicast or reserved ranges: only allowCidrs does that, deliberately and visibly.
-   */
-  allowHosts: string[];
-  /** CIDRs (or single addresses) that are always allowed, e.g. "10.20.0.0/16". */
-  allowCidrs: string[];
-}
 
-/** Development and tests: the examples listen on 127.0.0.1. Nothing else private. */
-export function devNetworkPolicy(): NetworkPolicy {
-  return { allowLoopback: true, allowPrivate: false, allowHosts: [], allowCidrs: [] };
-}
 
-/** Production: public addresses only, until the operator allowlists more. */
-export function productionNetworkPolicy(): NetworkPolicy {
-  return { allowLoopback: false, allowPrivate: false, allowHosts: [], allowCidrs: [] };
-}
 
-/** Env variables read by networkPolicyFromEnv; refusal messages name them too. */
-export const NETWORK_POLICY_ENV = {
-  allowLoopback: 'GRAFT_NET_ALLOW_LOOPBACK',
-  allowPrivate: 'GRAFT_NET_ALLOW_PRIVATE',
-  allowHosts: 'GRAFT_NET_ALLOW_HOSTS',
-  allowCidrs: 'GRAFT_NET_ALLOW_CIDRS',
-} as const;
 
-function flag(env: Readonly<Record<string, string | undefined>>, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new Error(`${name} must be true or false; got "${env[name]}".`);
-}
 
-function names(raw: string | undefined): string[] {
-  return raw === undefined ? [] : raw.split(/[\s,]+/).filter(Boolean);
-}
 
 /**
  * The policy for a gateway mode, adjusted by GRAFT_NET_ALLOW_LOOPBACK / _PRIVATE (true|false)
- * and GRAFT_NET_ALLOW_HOSTS / _CIDRS (comma or space separated). Throws on a bad entry, so a
- * typo fails the start instead of silently allowing nothing (or everything).
+ * and GRAFT_NET_ALLOW_HOSTS / _CIDRS (comma or space separated), as the configuration reads
+ * them. Throws on a bad entry, so a typo fails the start instead of silently allowing
+ * nothing (or everything).
  */
-export function networkPolicyFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  mode: 'development' | 'production',
-): NetworkPolicy {
-  const base = mode === 'production' ? productionNetworkPolicy() : devNetworkPolicy();
-  const policy: NetworkPolicy = {
-    allowLoopback: flag(env, NETWORK_POLICY_ENV.allowLoopback, base.allowLoopback),
-    allowPrivate: flag(env, NETWORK_POLICY_ENV.allowPrivate, base.allowPrivate),
-    allowHosts: names(env[NETWORK_POLICY_ENV.allowHosts]),
-    allowCidrs: names(env[NETWORK_POLICY_ENV.allowCidrs]),
-  };
+export function networkPolicyFromEnv(env: Readonly<Record<string, string | undefined>>, mode: 'development' | 'production'): NetworkPolicy {
+  const policy = networkPolicySettingsFromEnv(env, mode);
   compileNetworkPolicy(policy);
   return policy;
 }

@@ -20,6 +20,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Principal } from '../auth/index.js';
+import type { PolicyFunction } from '../config/index.js';
 import { GraftErrorCode } from '../errors/index.js';
 import {
   forEachAtPath,
@@ -36,10 +37,8 @@ import {
 } from '../graphql/index.js';
 import type { AuthorizationMetadata, Requirement } from './metadata.js';
 
-/** A named @policy: a function of the verified claims, registered in the gateway config. */
-export type PolicyFunction = (principal: Principal) => boolean;
-
-export type AuthorizationMode = 'filter' | 'reject';
+export type { AuthorizationMode } from '../config/index.js';
+export type { PolicyFunction };
 
 export type { PathSegment };
 

@@ -3,7 +3,6 @@
 // (versioning.ts), and the registry service (service.ts) that owns extension state and
 // turns every change of the graph into a release. The folder's door.
 export {
-  ADMIN_SCOPE,
   RegistryService,
   SYSTEM_ACTOR,
   type Actor,

@@ -14,12 +14,24 @@
 // → lint (the operator's schema lint policy: style, descriptions, list sizes, sensitive fields).
 import semver from 'semver';
 import { buildSchema } from 'graphql';
-import { checkOperations, parseOperations, runSchemaCheck, verdictOf, type OperationDocument, type ParsedOperation, type SchemaChange, type SchemaCheckReport } from '../checks/index.js';
+import {
+  checkOperations,
+  parseOperations,
+  runSchemaCheck,
+  verdictOf,
+  type NotChecked,
+  type OperationDocument,
+  type ParsedOperation,
+  type PipelineFinding,
+  type PipelineStepName,
+  type SchemaChange,
+  type SchemaCheckReport,
+} from '../checks/index.js';
 import { composeSubgraphs, parseSubgraphSdl, type ComposedSupergraph, type CompositionProblem, type SubgraphInput } from '../composition/index.js';
 import { modulesOfVersion, type DirectiveDeclaration, type DirectiveModule, type DirectivePublishCheck, type DirectivePublishInput } from '../directives/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { lintEnabled, lintSubgraph, type LintConfig } from '../lint/index.js';
-import type { ExtensionManifest } from '../manifest/index.js';
+import { EXTENSION_NAME, type ExtensionManifest } from '../manifest/index.js';
 import { authorizationUsageOf } from '../policy/index.js';
 import {
   bumpOf,
@@ -36,31 +48,17 @@ import {
   type VersionReport,
 } from './versioning.js';
 
-export type StepName = 'manifest' | 'grants' | 'network' | 'version-order' | 'composition' | 'schema-check' | 'versioning' | 'usage' | 'deprecation' | 'directives' | 'lint';
+export type StepName = PipelineStepName;
+export type { NotChecked };
 
 /** Every step, in order: what `graft check` reports on and what publish runs. */
 export const PIPELINE_STEPS: readonly StepName[] = ['manifest', 'grants', 'network', 'version-order', 'composition', 'schema-check', 'versioning', 'usage', 'deprecation', 'directives', 'lint'];
 
-/** One thing a step found. `error` refuses the publish; `warning` does not. */
-export interface Finding {
-  /** A GraftErrorCode: the code publish refuses with. */
+/** A finding with its GraftErrorCode and what publish puts in the refusal's details. */
+export interface Finding extends PipelineFinding {
   code: GraftErrorCode;
-  severity: 'error' | 'warning';
-  /** The extension at fault. */
-  extension: string;
-  step: StepName;
-  /** Schema coordinate, when the finding is about one. */
-  path?: string;
-  message: string;
-  /** What publish puts in the refusal's details (e.g. compositionErrors, the semver rule's verdict). */
+  /** e.g. compositionErrors, the semver rule's verdict and suggested version. */
   details?: Record<string, unknown>;
-}
-
-/** A rule the pipeline could not judge with what it was given. */
-export interface NotChecked {
-  step: StepName;
-  extension: string;
-  message: string;
 }
 
 /** One extension version proposed in a release. */
@@ -70,10 +68,11 @@ export interface ProposedMember {
   /** Sources of the resolver directive modules graft.json declares, by the path it names. */
   directiveModules?: Readonly<Record<string, unknown>>;
   /**
-   * What the caller knows of the manifest: `full` (graft.json), or `version-only` (`graft
-   * check --subgraph ... --version X.Y.Z`: grants and directives are unknown).
+   * What the caller knows of the manifest: `full` (graft.json); `version-only` (`graft check
+   * --subgraph ... --version X.Y.Z`: grants and directives unknown); `sdl-only` (`graft check
+   * --subgraph` alone: the version too).
    */
-  known?: 'full' | 'version-only';
+  known?: 'full' | 'version-only' | 'sdl-only';
 }
 
 /** An extension version of the graph in service. */
@@ -108,8 +107,12 @@ export interface PipelineInput {
   baseApiSdl?: string;
   /** Per extension; undefined: no history at all (a schema folder). An extension absent from a given map has none (never published). */
   history?: ReadonlyMap<string, ExtensionHistory>;
-  /** Client operations the graph must keep serving; `registered` ones each stand alone (their own fragments). */
-  operations?: { documents: readonly OperationDocument[]; registered: boolean };
+  /** Operations registered with the gateway: each document stands alone (its own fragments). */
+  registeredOperations?: readonly OperationDocument[];
+  /** Operation files (graft check --operations): pooled, fragments shared across files. */
+  operationFiles?: readonly OperationDocument[];
+  /** Run the schema check even when the proposed graph does not compose (graft check reports it). */
+  alwaysReport?: boolean;
   /** Whether the publisher holds graft:admin (grants outside the extension's namespace need it). */
   publisherIsAdmin: boolean;
   /** The @policy names the gateway knows; undefined: unknown (reported as not checked). */
@@ -150,8 +153,6 @@ interface PipelineState {
 
 type Step = (state: PipelineState) => Promise<void>;
 
-const SINGLE_DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
 function add(state: PipelineState, finding: Omit<Finding, 'severity'> & { severity?: Finding['severity'] }): void {
   state.result.findings.push({ severity: 'error', ...finding });
 }
@@ -175,12 +176,12 @@ function erred(state: PipelineState, step: StepName): boolean {
 /** Each extension once, a valid name and version, an SDL that parses. */
 const manifestStep: Step = async (state) => {
   const seen = new Set<string>();
-  for (const { manifest, sdl } of state.input.members) {
+  for (const { manifest, sdl, known } of state.input.members) {
     const { name } = manifest;
     if (seen.has(name)) add(state, { code: GraftErrorCode.BAD_REQUEST, extension: name, step: 'manifest', message: `Extension "${name}" appears more than once in the release: send each extension once.` });
     seen.add(name);
-    if (!SINGLE_DNS_LABEL.test(name)) add(state, { code: GraftErrorCode.BAD_REQUEST, extension: name, step: 'manifest', message: `"${name}" is not a valid extension name: use a DNS label (lower-case letters, digits and '-', starting with a letter).` });
-    if (semver.valid(manifest.version) !== manifest.version) {
+    if (!EXTENSION_NAME.test(name)) add(state, { code: GraftErrorCode.BAD_REQUEST, extension: name, step: 'manifest', message: `"${name}" is not a valid extension name: use a DNS label (lower-case letters, digits and '-', starting with a letter).` });
+    if (known !== 'sdl-only' && semver.valid(manifest.version) !== manifest.version) {
       add(state, { code: GraftErrorCode.VERSION_INVALID, extension: name, step: 'manifest', message: `"${manifest.version}" is not a semantic version: use the form MAJOR.MINOR.PATCH, e.g. 1.2.0.`, details: { version: manifest.version } });
     }
     if (typeof sdl !== 'string' || sdl.trim() === '') {
@@ -209,8 +210,8 @@ const grantsStep: Step = async (state) => {
   const { knownPolicies, publisherIsAdmin } = state.input;
   for (const { manifest, sdl, known } of state.input.members) {
     const { name } = manifest;
-    if (known === 'version-only') {
-      notChecked(state, 'grants', name, 'grants were not checked: pass --manifest graft.json (the grants are in it).');
+    if (known === 'version-only' || known === 'sdl-only') {
+      notChecked(state, 'grants', name, 'grants and @policy names were not checked: pass --manifest graft.json (the grants are in it).');
       continue;
     }
     const grants = new Set(manifest.grants ?? []);
@@ -257,7 +258,7 @@ const networkStep: Step = async (state) => {
   const { checkUrl } = state.input;
   for (const { manifest, known } of state.input.members) {
     if (!checkUrl) {
-      if (known !== 'version-only') notChecked(state, 'network', manifest.name, `the subgraph URL ${manifest.subgraph.url} was not checked against the gateway's network policy, which applies at publish.`);
+      if (known === undefined || known === 'full') notChecked(state, 'network', manifest.name, `the subgraph URL ${manifest.subgraph.url} was not checked against the gateway's network policy, which applies at publish.`);
       continue;
     }
     try {
@@ -271,8 +272,12 @@ const networkStep: Step = async (state) => {
 /** Versions are immutable and increase (semver order against every stored version). */
 const versionOrderStep: Step = async (state) => {
   const { history } = state.input;
-  for (const { manifest } of state.input.members) {
+  for (const { manifest, known } of state.input.members) {
     const { name, version } = manifest;
+    if (known === 'sdl-only') {
+      notChecked(state, 'version-order', name, `the proposed version of "${name}" is unknown: pass --manifest graft.json or --version X.Y.Z.`);
+      continue;
+    }
     if (!history) {
       notChecked(state, 'version-order', name, `whether ${version} is greater than every published version of "${name}" was not checked: needs --registry.`);
       continue;
@@ -341,20 +346,21 @@ function baseApiSdlOf(input: PipelineInput): string | undefined {
  */
 const schemaCheckStep: Step = async (state) => {
   const { input, result } = state;
-  if (!result.composed) return;
+  if (!result.composed && !input.alwaysReport) return;
+  if (state.result.findings.some((f) => f.code === GraftErrorCode.SDL_INVALID)) return;
   const base = input.active.map((a) => ({ name: a.name, url: a.url, sdl: a.sdl }));
   const baseApiSdl = baseApiSdlOf(input);
-  const operations = input.operations;
   const check = await runSchemaCheck({
     base,
     proposed: result.proposed,
     changedSubgraphs: [...state.names, ...input.retire],
-    ...(operations && !operations.registered ? { operations: operations.documents } : {}),
+    ...(input.operationFiles ? { operations: input.operationFiles } : {}),
     ...(baseApiSdl === undefined ? {} : { baseApiSdl }),
   });
-  if (operations?.registered && operations.documents.length > 0 && baseApiSdl !== undefined) {
+  const registered = input.registeredOperations ?? [];
+  if (registered.length > 0 && baseApiSdl !== undefined && result.composed) {
     const parsed: ParsedOperation[] = [];
-    for (const document of operations.documents) {
+    for (const document of registered) {
       try {
         parsed.push(...parseOperations([document]));
       } catch {
@@ -362,9 +368,9 @@ const schemaCheckStep: Step = async (state) => {
       }
     }
     const impact = checkOperations(parsed, buildSchema(baseApiSdl), buildSchema(result.composed.apiSdl));
-    check.affectedOperations = impact.affected;
-    check.operationsFailingOnBase = impact.failingOnBase;
-    check.operationsChecked = parsed.length;
+    check.affectedOperations.push(...impact.affected);
+    check.operationsFailingOnBase.push(...impact.failingOnBase);
+    check.operationsChecked += parsed.length;
     check.verdict = verdictOf(check);
   }
   result.check = check;
@@ -410,17 +416,18 @@ const FORCE_HINT = 'or have a platform admin (scope graft:admin) publish it with
 const versioningSteps: Step = async (state) => {
   const { input, result } = state;
   const check = result.check;
-  if (!check) return;
+  if (!check || !result.composed) return;
   const days = input.deprecationDays;
   const force = input.force;
-  for (const { manifest, sdl } of input.members) {
+  for (const { manifest, sdl, known } of input.members) {
     const { name, version } = manifest;
+    const versionKnown = known !== 'sdl-only';
     const history = input.history?.get(name)?.versions;
     const latest = history?.[0];
     const changes = changesOf(state, name);
     const verdict = memberVerdict(state, changes);
     const requiredBump = requiredBumpOf(verdict);
-    const bump = latest && semver.valid(version) === version && semver.gt(version, latest.version) ? bumpOf(latest.version, version) : 'initial';
+    const bump = versionKnown && latest && semver.valid(version) === version && semver.gt(version, latest.version) ? bumpOf(latest.version, version) : 'initial';
     const removals = history && latest ? judgeRemovals(changes, history, days, input.now) : [];
     const refusedRemovals = removals.filter((r) => !r.allowed);
     const broken = check.affectedOperations.map((o) => o.name);
@@ -437,7 +444,9 @@ const versioningSteps: Step = async (state) => {
     const removalText = (list: Removal[]) => list.map((r) => describeRemoval(r, days, latest?.version ?? '')).join('; ');
 
     // semver
-    if (!history) {
+    if (!versionKnown) {
+      if (requiredBump !== 'patch') notChecked(state, 'versioning', name, `the change is ${verdict} and needs a ${requiredBump} version bump: pass --manifest graft.json or --version X.Y.Z to check the proposed version.`);
+    } else if (!history) {
       if (requiredBump !== 'patch') notChecked(state, 'versioning', name, `the change is ${verdict}: whether ${version} is a big enough bump (${requiredBump}) over the previous version was not checked: needs --registry.`);
     } else if (latest && bump !== 'initial' && !satisfiesBump(bump, requiredBump)) {
       const suggested = suggestVersion(latest.version, requiredBump);
@@ -524,7 +533,7 @@ const directivesStep: Step = async (state) => {
     const sources: Record<string, string> = {};
     for (const { module } of declarations) if (typeof given[module] === 'string') sources[module] = given[module] as string;
     result.directives.sources.set(name, sources);
-    if (member.known === 'version-only') continue;
+    if (member.known === 'version-only' || member.known === 'sdl-only') continue;
     if (!input.directives) {
       if (declarations.length > 0) notChecked(state, 'directives', name, 'resolver directives were not checked in the sandbox.');
       served.push(...modulesOfVersion({ extension: name, version: manifest.version, manifest, directiveModules: sources }));

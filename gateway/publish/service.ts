@@ -13,7 +13,8 @@ import { supergraphHash } from '../composition/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { LintConfig } from '../lint/index.js';
-import { validateManifest, type ExtensionManifest } from '../manifest/index.js';
+import { EXTENSION_NAME, validateManifest, type ExtensionManifest } from '../manifest/index.js';
+import { ADMIN_SCOPE } from '../auth/index.js';
 import type {
   AuditEvent,
   ExtensionRecord,
@@ -34,8 +35,6 @@ export interface Actor {
   subject: string;
   scopes: ReadonlySet<string>;
 }
-
-export const ADMIN_SCOPE = 'graft:admin';
 
 /** The identity `graft start` registers the examples with. */
 export const SYSTEM_ACTOR: Actor = { subject: 'graft-system', scopes: new Set([ADMIN_SCOPE]) };
@@ -139,8 +138,6 @@ export interface RegistrySyncResult {
   /** The store's change counter the sync read (RegistryStore.lastChangeId). */
   changeId: number;
 }
-
-const EXTENSION_NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function summaryOf(supergraph: SupergraphRecord): SupergraphSummary {
   const { id, hash, members, createdAt } = supergraph;
@@ -458,7 +455,7 @@ export class RegistryService {
       active,
       ...(base && sameMembers(base, active) ? { baseApiSdl: base.apiSdl } : {}),
       history,
-      operations: { documents: registered.map((o) => ({ file: `registry:${o.name}`, source: o.document })), registered: true },
+      registeredOperations: registered.map((o) => ({ file: `registry:${o.name}`, source: o.document })),
       publisherIsAdmin: actor.scopes.has(ADMIN_SCOPE),
       knownPolicies: this.#knownPolicies,
       ...(this.#checkUrl ? { checkUrl: this.#checkUrl } : {}),

@@ -16,8 +16,12 @@ export type {
   NewVersion,
   NewWebhook,
   RegisteredOperationRecord,
+  RegistryChangeFeed,
+  RegistryLeadership,
   ReleaseRecord,
   RegistryStore,
+  NewSigningKey,
+  StoredSigningKey,
   SupergraphRecord,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
@@ -26,3 +30,12 @@ export type {
 export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
 export { observeRegistryWrites, type RegistryWrite } from './observed.js';
+export {
+  describePostgresUrl,
+  isConnectionError,
+  openPostgresRegistry,
+  PostgresRegistryStore,
+  type PostgresRegistryOptions,
+} from './postgres-store.js';
+export { ADVISORY_LOCKS, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+export { copySqliteRegistryToPostgres, type CopyReport } from './copy-to-postgres.js';

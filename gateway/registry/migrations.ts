@@ -3,7 +3,7 @@
 // and a half-applied migration never survives a crash. Never edit a shipped migration:
 // append a new one (files in the field have already run the old text).
 import type { Database } from 'better-sqlite3';
-import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { schemaTooNew } from './rules.js';
 
 export interface Migration {
   version: number;
@@ -198,7 +198,33 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // 6 is reserved for the PostgreSQL work (shared upstream signing keys).
+    version: 6,
+    name: 'shared upstream signing keys',
+    up: `
+      -- The keys that sign the tokens sent to extensions, shared by every gateway process on
+      -- the registry (replicas on several hosts): public half in the clear, private half sealed
+      -- (AES-256-GCM under GRAFT_KEY_ENCRYPTION_KEY; the database never holds it in plain text).
+      -- A key is published from created_at and signs from signs_from (publish before sign);
+      -- rows are never changed, so rotation is a new row and every process derives the same
+      -- key set from the rows and the clock.
+      CREATE TABLE upstream_signing_keys (
+        kid                TEXT PRIMARY KEY NOT NULL,
+        public_jwk         TEXT NOT NULL CHECK (json_valid(public_jwk)),
+        sealed_private_jwk TEXT NOT NULL,
+        created_at         TEXT NOT NULL,
+        signs_from         TEXT NOT NULL
+      );
+      CREATE TRIGGER upstream_signing_keys_no_update BEFORE UPDATE ON upstream_signing_keys
+      BEGIN
+        SELECT RAISE(ABORT, 'signing keys are immutable: rotate to a new key instead');
+      END;
+      CREATE TRIGGER upstream_signing_keys_no_delete BEFORE DELETE ON upstream_signing_keys
+      BEGIN
+        SELECT RAISE(ABORT, 'signing keys are immutable: rotate to a new key instead');
+      END;
+    `,
+  },
+  {
     version: 7,
     name: 'control plane: extension keys, webhooks',
     up: `
@@ -277,16 +303,10 @@ function appliedVersion(db: Database): number {
 }
 
 function refuseNewerFile(fileVersion: number, codeVersion: number, file: string): never {
-  throw new GraftError(
-    GraftErrorCode.INTERNAL_SERVER_ERROR,
-    `The registry file ${file} has schema version ${fileVersion}, but this Graft only knows up to ` +
-      `version ${codeVersion}: it was written by a newer Graft. Run that newer Graft (or later), or open ` +
-      `a backup taken before the upgrade; Graft does not downgrade registry files.`,
-    { details: { file, fileSchemaVersion: fileVersion, codeSchemaVersion: codeVersion } },
-  );
+  throw schemaTooNew(`file ${file}`, fileVersion, codeVersion, { file, fileSchemaVersion: fileVersion });
 }
 
-function checkOrdered(migrations: readonly Migration[]): void {
+export function checkMigrationOrder(migrations: readonly Migration[]): void {
   migrations.forEach((migration, index) => {
     const previous = migrations[index - 1];
     if (!Number.isInteger(migration.version) || migration.version < 1 || (previous && migration.version <= previous.version)) {
@@ -300,7 +320,7 @@ function checkOrdered(migrations: readonly Migration[]): void {
  * a newer Graft rather than guess what its extra tables mean. Returns the versions applied.
  */
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  checkOrdered(migrations);
+  checkMigrationOrder(migrations);
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,

@@ -16,6 +16,7 @@ export type RegistryWrite =
   | 'saveSupergraph'
   | 'saveOperation'
   | 'deleteOperation'
+  | 'addSigningKey'
   | 'createExtensionKey'
   | 'revokeExtensionKey'
   | 'createWebhook'
@@ -52,6 +53,8 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     getOperation: (name) => store.getOperation(name),
     saveOperation: (input, actor) => after('saveOperation', store.saveOperation(input, actor), (result) => result.changed),
     deleteOperation: (name, actor) => after('deleteOperation', store.deleteOperation(name, actor), (removed) => removed !== undefined),
+    listSigningKeys: () => store.listSigningKeys(),
+    addSigningKey: (key, actor) => after('addSigningKey', store.addSigningKey(key, actor)),
     createExtensionKey: (input, actor) => after('createExtensionKey', store.createExtensionKey(input, actor)),
     listExtensionKeys: (options) => store.listExtensionKeys(options),
     findExtensionKey: (id) => store.findExtensionKey(id),
@@ -66,6 +69,8 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     claimWebhookDeliveries: (now, limit, leaseMs) => store.claimWebhookDeliveries(now, limit, leaseMs),
     recordWebhookAttempt: (id, outcome) => store.recordWebhookAttempt(id, outcome),
     listWebhookDeliveries: (options) => store.listWebhookDeliveries(options),
+    ...(store.watchChanges ? { watchChanges: store.watchChanges.bind(store) } : {}),
+    ...(store.competeForLeadership ? { competeForLeadership: store.competeForLeadership.bind(store) } : {}),
     close: () => store.close(),
   };
 }

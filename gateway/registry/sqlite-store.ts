@@ -1,14 +1,29 @@
 // The embedded registry: one SQLite file (better-sqlite3, WAL). better-sqlite3 is
 // synchronous; the methods are async only because the interface is shared with the
 // PostgreSQL store (types.ts).
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database, { type Database as SqliteDatabase, type Statement } from 'better-sqlite3';
-import semver from 'semver';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { ExtensionManifest } from '../manifest/index.js';
 import { applyMigrations } from './migrations.js';
+import {
+  alreadyRetired,
+  checkAuditLimit,
+  checkBasedOn,
+  checkReleaseShape,
+  checkVersionOrder,
+  nameTaken,
+  newestFirst,
+  notFound,
+  now,
+  publishAsRelease,
+  releaseAction,
+  retireAsRelease,
+  sha256,
+  signingKeyExists,
+  STATUS_ACTION,
+} from './rules.js';
 import type {
   AuditEvent,
   ClaimedWebhookDelivery,
@@ -21,13 +36,14 @@ import type {
   NewExtensionKey,
   NewOperation,
   NewRelease,
-  NewReleaseMember,
+  NewSigningKey,
   NewSupergraph,
   NewVersion,
   NewWebhook,
   RegisteredOperationRecord,
   RegistryStore,
   ReleaseRecord,
+  StoredSigningKey,
   SupergraphRecord,
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
@@ -142,12 +158,6 @@ interface AuditRow {
   details: string;
 }
 
-/** The audit verb for each status an extension is moved to. */
-const STATUS_ACTION: Record<ExtensionStatus, string> = { active: 'resume', paused: 'pause', retired: 'retire' };
-
-const now = (): string => new Date().toISOString();
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 function toExtension(row: ExtensionRow): ExtensionRecord {
   return {
     name: row.name,
@@ -250,72 +260,6 @@ function toAudit(row: AuditRow): AuditEvent {
   };
 }
 
-function notFound(name: string): GraftError {
-  return new GraftError(
-    GraftErrorCode.EXTENSION_NOT_FOUND,
-    `No extension named "${name}" is registered: check the name, or register it before publishing a version.`,
-    { extension: name },
-  );
-}
-
-/** Only canonical semver ("1.2.0", not "v1.2.0") is stored, so one version has one spelling. */
-function checkVersionSyntax(extension: string, version: string): void {
-  if (semver.valid(version) !== version) {
-    throw new GraftError(
-      GraftErrorCode.VERSION_INVALID,
-      `"${version}" is not a semantic version: use the form MAJOR.MINOR.PATCH, e.g. 1.2.0.`,
-      { extension, details: { version } },
-    );
-  }
-}
-
-/** The stored manifest must describe the version it is stored as, or later reads would lie. */
-function checkManifestMatches(input: Pick<NewReleaseMember, 'extension' | 'version' | 'manifest'>): void {
-  if (input.manifest.name !== input.extension) {
-    throw new GraftError(
-      GraftErrorCode.NAME_MISMATCH,
-      `The manifest names extension "${input.manifest.name}" but is being published to "${input.extension}": ` +
-        `set "name" in graft.json to "${input.extension}".`,
-      { extension: input.extension, details: { manifestName: input.manifest.name } },
-    );
-  }
-  if (input.manifest.version !== input.version) {
-    throw new GraftError(
-      GraftErrorCode.VERSION_INVALID,
-      `The manifest says version ${input.manifest.version} but is being published as ${input.version}: ` +
-        `make "version" in graft.json match.`,
-      { extension: input.extension, details: { manifestVersion: input.manifest.version, version: input.version } },
-    );
-  }
-}
-
-/** One extension appears once in a release, and a release does something. */
-function checkReleaseShape(input: NewRelease): void {
-  const names = [...input.members.map((m) => m.extension), ...(input.retire ?? [])];
-  if (names.length === 0) {
-    throw new GraftError(GraftErrorCode.BAD_REQUEST, 'A release needs at least one extension version to publish or one extension to retire.');
-  }
-  const twice = names.find((name, i) => names.indexOf(name) !== i);
-  if (twice !== undefined) {
-    throw new GraftError(GraftErrorCode.BAD_REQUEST, `Extension "${twice}" appears more than once in the release: give each extension once.`, { extension: twice });
-  }
-  for (const member of input.members) {
-    checkVersionSyntax(member.extension, member.version);
-    checkManifestMatches(member);
-    if (member.register && member.register.name !== member.extension) {
-      throw new GraftError(GraftErrorCode.NAME_MISMATCH, `The registration of "${member.register.name}" is attached to a version of "${member.extension}".`, { extension: member.extension });
-    }
-  }
-}
-
-/** The audit verb of a release: the familiar one when it did one thing (see RegistryStore.applyRelease). */
-function releaseAction(input: NewRelease): string {
-  const retired = input.retire?.length ?? 0;
-  if (input.members.length === 1 && retired === 0) return 'publish';
-  if (input.members.length === 0 && retired === 1) return 'retire';
-  return 'release';
-}
-
 function toRelease(row: ReleaseRow, members: ReleaseMemberRow[]): ReleaseRecord {
   return {
     id: row.id,
@@ -407,7 +351,7 @@ export class SqliteRegistryStore implements RegistryStore {
       for (const name of retire) {
         const row = this.sql.getExtension.get(name) as ExtensionRow | undefined;
         if (row === undefined) throw notFound(name);
-        if (row.status === 'retired') throw new GraftError(GraftErrorCode.BAD_REQUEST, `Extension "${name}" is already retired.`, { extension: name });
+        if (row.status === 'retired') throw alreadyRetired(name);
       }
 
       const at = now();
@@ -485,10 +429,8 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async listReleases(options: { extension?: string; limit?: number } = {}): Promise<ReleaseRecord[]> {
+    checkAuditLimit(options.limit);
     const limit = options.limit ?? -1; // SQLite: a negative LIMIT means no limit
-    if (!Number.isInteger(limit) || limit < -1) {
-      throw new GraftError(GraftErrorCode.BAD_REQUEST, `limit must be a non-negative integer, got ${String(options.limit)}.`);
-    }
     const rows = (
       options.extension === undefined ? this.sql.listReleases.all({ limit }) : this.sql.listReleasesFor.all({ extension: options.extension, limit })
     ) as ReleaseRow[];
@@ -496,14 +438,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async publishVersion(input: NewVersion): Promise<{ version: ExtensionVersionRecord; supergraph: SupergraphRecord }> {
-    const { extension, version, manifest, sdl, report, directiveModules } = input;
-    const stored = await this.applyRelease({
-      members: [{ extension, version, manifest, sdl, ...(report === undefined ? {} : { report }), ...(directiveModules === undefined ? {} : { directiveModules }) }],
-      supergraph: input.supergraph,
-      actor: input.publishedBy,
-      ...(input.auditDetails === undefined ? {} : { auditDetails: input.auditDetails }),
-    });
-    return { version: stored.versions[0]!, supergraph: stored.supergraph };
+    return publishAsRelease(this, input);
   }
 
   async getVersion(extension: string, version: string): Promise<ExtensionVersionRecord | undefined> {
@@ -514,7 +449,7 @@ export class SqliteRegistryStore implements RegistryStore {
   async listVersions(extension: string): Promise<ExtensionVersionRecord[]> {
     const rows = this.sql.listVersions.all(extension) as VersionRow[];
     // Semver order, not string order: 1.10.0 is newer than 1.9.0.
-    return rows.sort((a, b) => semver.rcompare(a.version, b.version)).map((row) => this.withDirectiveModules(toVersion(row)));
+    return newestFirst(rows).map((row) => this.withDirectiveModules(toVersion(row)));
   }
 
   async setStatus(name: string, status: ExtensionStatus, actor: string): Promise<ExtensionRecord> {
@@ -530,8 +465,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async retireExtension(name: string, supergraph: SupergraphInput, actor: string): Promise<{ extension: ExtensionRecord; supergraph: SupergraphRecord }> {
-    const stored = await this.applyRelease({ members: [], retire: [name], supergraph, actor });
-    return { extension: stored.extensions[0]!, supergraph: stored.supergraph };
+    return retireAsRelease(this, name, supergraph, actor);
   }
 
   async setTenants(name: string, tenants: string[] | null, actor: string): Promise<ExtensionRecord> {
@@ -563,16 +497,40 @@ export class SqliteRegistryStore implements RegistryStore {
     return save.immediate();
   }
 
+  async listSigningKeys(): Promise<StoredSigningKey[]> {
+    const rows = this.sql.listSigningKeys.all() as Array<{ kid: string; public_jwk: string; sealed_private_jwk: string; created_at: string; signs_from: string }>;
+    return rows.map((row) => ({
+      kid: row.kid,
+      publicJwk: JSON.parse(row.public_jwk) as Record<string, unknown>,
+      sealedPrivateJwk: row.sealed_private_jwk,
+      createdAt: row.created_at,
+      signsFrom: row.signs_from,
+    }));
+  }
+
+  async addSigningKey(key: NewSigningKey, actor: string): Promise<StoredSigningKey> {
+    const add = this.db.transaction((): StoredSigningKey => {
+      const at = now();
+      try {
+        this.sql.insertSigningKey.run({ kid: key.kid, public_jwk: JSON.stringify(key.publicJwk), sealed_private_jwk: key.sealedPrivateJwk, created_at: at, signs_from: key.signsFrom });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw signingKeyExists(key.kid, error);
+        throw error;
+      }
+      this.audit(at, actor, 'upstream-key', undefined, { kid: key.kid, signsFrom: key.signsFrom });
+      return { ...key, createdAt: at };
+    });
+    return add.immediate();
+  }
+
   async lastChangeId(): Promise<number> {
     return (this.sql.lastAuditId.get() as { id: number | null }).id ?? 0;
   }
 
   /** Newest first; all events unless `limit` is given. */
   async listAuditEvents(options: { extension?: string; limit?: number } = {}): Promise<AuditEvent[]> {
+    checkAuditLimit(options.limit);
     const limit = options.limit ?? -1; // SQLite: a negative LIMIT means no limit
-    if (!Number.isInteger(limit) || limit < -1) {
-      throw new GraftError(GraftErrorCode.BAD_REQUEST, `limit must be a non-negative integer, got ${String(options.limit)}.`);
-    }
     const rows =
       options.extension === undefined
         ? this.sql.listAudit.all({ limit })
@@ -764,45 +722,17 @@ export class SqliteRegistryStore implements RegistryStore {
     return { ...record, directiveModules: Object.fromEntries(rows.map((r) => [r.path, r.source])) };
   }
 
-  /**
-   * Optimistic concurrency, inside the write transaction (IMMEDIATE: no other writer can
-   * slip in between this read and our writes): the supergraph the caller composed against
-   * must still be the active one, else its composition left out what another process
-   * stored meanwhile.
-   */
+  /** Optimistic concurrency (rules.ts): IMMEDIATE holds the write lock, so no writer slips in between this read and ours. */
   private checkBasedOn(basedOn: number | null | undefined): void {
     if (basedOn === undefined) return;
-    const active = (this.sql.latestSupergraphId.get() as { id: number | null }).id;
-    if (active === basedOn) return;
-    throw new GraftError(
-      GraftErrorCode.REGISTRY_CONFLICT,
-      `The registry changed while this request was processed: another gateway process stored supergraph #${active ?? 0} ` +
-        `after this change was composed against ${basedOn === null ? 'an empty registry' : `#${basedOn}`}. Nothing was stored: send the request again.`,
-      { details: { basedOnSupergraphId: basedOn, activeSupergraphId: active } },
-    );
+    checkBasedOn(basedOn, (this.sql.latestSupergraphId.get() as { id: number | null }).id);
   }
 
   /** Runs inside the publish transaction: every refusal happens before any write. */
   private checkPublishable(extension: string, version: string): void {
     if (this.sql.getExtension.get(extension) === undefined) throw notFound(extension);
     const stored = (this.sql.listVersionNumbers.all(extension) as Array<{ version: string }>).map((r) => r.version);
-    if (stored.includes(version)) {
-      throw new GraftError(
-        GraftErrorCode.VERSION_EXISTS,
-        `Version ${version} of "${extension}" is already published and versions are immutable: ` +
-          `bump the version in graft.json and publish again.`,
-        { extension, details: { version } },
-      );
-    }
-    const latest = stored.reduce<string | undefined>((max, v) => (max === undefined || semver.gt(v, max) ? v : max), undefined);
-    if (latest !== undefined && !semver.gt(version, latest)) {
-      throw new GraftError(
-        GraftErrorCode.VERSION_NOT_GREATER,
-        `Version ${version} of "${extension}" is not greater than the latest published version ${latest}: ` +
-          `publish a version above ${latest} (for example ${semver.inc(latest, 'patch') ?? latest}).`,
-        { extension, details: { version, latest } },
-      );
-    }
+    checkVersionOrder(extension, version, stored);
   }
 
   private insertSupergraph(input: SupergraphInput, at: string): SupergraphRecord {
@@ -815,14 +745,6 @@ export class SqliteRegistryStore implements RegistryStore {
   private audit(at: string, actor: string, action: string, extension: string | undefined, details: Record<string, unknown>): void {
     this.sql.insertAudit.run({ at, actor, action, extension: extension ?? null, release_id: null, details: JSON.stringify(details) });
   }
-}
-
-function nameTaken(name: string, cause?: unknown): GraftError {
-  return new GraftError(
-    GraftErrorCode.EXTENSION_NAME_TAKEN,
-    `An extension named "${name}" is already registered: pick another name, or, if it is yours, publish a new version of it.`,
-    { extension: name, ...(cause === undefined ? {} : { cause }) },
-  );
 }
 
 function prepareStatements(db: SqliteDatabase) {
@@ -883,6 +805,10 @@ function prepareStatements(db: SqliteDatabase) {
          client = excluded.client, registered_by = excluded.registered_by, updated_at = excluded.updated_at`,
     ),
     deleteOperation: prepare('DELETE FROM registered_operations WHERE name = ?'),
+    listSigningKeys: prepare('SELECT * FROM upstream_signing_keys ORDER BY signs_from, kid'),
+    insertSigningKey: prepare(
+      `INSERT INTO upstream_signing_keys (kid, public_jwk, sealed_private_jwk, created_at, signs_from) VALUES (@kid, @public_jwk, @sealed_private_jwk, @created_at, @signs_from)`,
+    ),
     insertExtensionKey: prepare(
       `INSERT INTO extension_keys (id, prefix, hash, extension, scopes, description, created_by, created_at, expires_at, last_used_at, revoked_at, revoked_by)
        VALUES (@id, @prefix, @hash, @extension, @scopes, @description, @created_by, @created_at, @expires_at, @last_used_at, @revoked_at, @revoked_by)`,

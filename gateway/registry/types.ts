@@ -320,6 +320,22 @@ export interface RegistryStore {
   /** Removes a registered operation and records an audit event; undefined when there was none. */
   deleteOperation(name: string, actor: string): Promise<RegisteredOperationRecord | undefined>;
 
+  /** The shared upstream signing keys (schema 6), oldest signs_from first. */
+  listSigningKeys(): Promise<StoredSigningKey[]>;
+  /** Adds a signing key (rotation) and records an audit event ('upstream-key'). Throws BAD_REQUEST for a kid already stored. */
+  addSigningKey(key: NewSigningKey, actor: string): Promise<StoredSigningKey>;
+
+  /**
+   * Stores shared by processes on several hosts (PostgreSQL): a nudge after every change
+   * another process committed (LISTEN/NOTIFY). Absent: the poll of lastChangeId is all.
+   */
+  watchChanges?(onChange: () => void, onState?: (connected: boolean, error?: Error) => void): RegistryChangeFeed;
+  /**
+   * Stores shared across hosts (PostgreSQL): competes for the one leader of every process on
+   * the registry (an advisory lock). Absent: the process's own role decides (gateway/cluster).
+   */
+  competeForLeadership?(onChange: (leader: boolean) => void, options?: { retryMs?: number }): RegistryLeadership;
+
   /**
    * Stores a new extension key (hash only) and records an audit event 'key-create'.
    * Throws EXTENSION_NOT_FOUND when the extension is not registered.
@@ -366,3 +382,28 @@ export interface RegistryStore {
 
   close(): Promise<void>;
 }
+
+/** A running change watch (RegistryStore.watchChanges). */
+export interface RegistryChangeFeed {
+  close(): Promise<void>;
+}
+
+/** A running bid for leadership (RegistryStore.competeForLeadership). */
+export interface RegistryLeadership {
+  readonly leader: boolean;
+  /** Stops competing; a leader releases the lock (its connection ends). */
+  close(): Promise<void>;
+}
+
+/** An upstream signing key as the registry keeps it: the private half sealed by the caller (gateway/upstream). */
+export interface StoredSigningKey {
+  kid: string;
+  publicJwk: Record<string, unknown>;
+  /** AES-256-GCM, base64 (gateway/upstream); the registry never sees the key in plain text. */
+  sealedPrivateJwk: string;
+  createdAt: string; // ISO 8601
+  /** Published from createdAt, signs from signsFrom (publish before sign). */
+  signsFrom: string; // ISO 8601
+}
+
+export type NewSigningKey = Omit<StoredSigningKey, 'createdAt'>;

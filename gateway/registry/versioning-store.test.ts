@@ -1,5 +1,5 @@
-// Registry schema 3: change reports stored with versions (immutable like them), and
-// registered operations with their audit trail.
+// Registry schema 3 on SQLite: a schema-2 file is migrated. (Reports and registered
+// operations themselves are pinned by the store contract, store-contract.ts.)
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,26 +39,6 @@ afterEach(async () => {
 });
 
 describe('change reports', () => {
-  test('a report is stored with its version, read back, and as immutable as the version', async () => {
-    const file = join(dir, 'r.db');
-    const store = open(file);
-    await store.createExtension({ name: 'orders', owner: 'team-a', description: '' }, 'alice');
-    const report = { reportVersion: 1, verdict: 'safe', changes: [] };
-    const { version } = await store.publishVersion(newVersion('1.0.0', { report, auditDetails: { verdict: 'safe', forced: { reason: 'r' } } }));
-    assert.deepEqual(version.report, report);
-    assert.deepEqual((await store.getVersion('orders', '1.0.0'))?.report, report);
-    const [event] = await store.listAuditEvents({ limit: 1 });
-    assert.deepEqual(event?.details['forced'], { reason: 'r' });
-    assert.equal(event?.details['version'], '1.0.0');
-
-    const raw = new Database(file);
-    try {
-      assert.throws(() => raw.prepare(`UPDATE extension_versions SET report = '{}'`).run(), /immutable/);
-    } finally {
-      raw.close();
-    }
-  });
-
   test('a schema-2 file is migrated; a version stored without a report reads back without one', async () => {
     const file = join(dir, 'old.db');
     const raw = new Database(file);
@@ -72,33 +52,5 @@ describe('change reports', () => {
     await before.publishVersion(newVersion('1.0.0'));
     assert.equal((await before.getVersion('orders', '1.0.0'))?.report, undefined);
     assert.deepEqual((await before.publishVersion(newVersion('1.1.0', { report: { reportVersion: 1 } }))).version.report, { reportVersion: 1 });
-  });
-});
-
-describe('registered operations', () => {
-  const operation = (document: string) => ({ name: 'Orders', document, hash: 'a'.repeat(64), normalizedHash: 'b'.repeat(64), client: 'shop' });
-
-  test('save creates, replaces and skips unchanged documents; delete removes; each change is audited', async () => {
-    const store = open(join(dir, 'o.db'));
-    const first = await store.saveOperation(operation('query Orders { orders }'), 'admin');
-    assert.deepEqual([first.created, first.changed], [true, true]);
-    assert.equal(first.operation.client, 'shop');
-    const same = await store.saveOperation(operation('query Orders { orders }'), 'someone-else');
-    assert.deepEqual([same.created, same.changed, same.operation.registeredBy], [false, false, 'admin']);
-    const replaced = await store.saveOperation({ ...operation('query Orders { orders }\n'), hash: 'c'.repeat(64) }, 'ops');
-    assert.deepEqual([replaced.created, replaced.changed, replaced.operation.registeredAt], [false, true, first.operation.registeredAt]);
-    assert.deepEqual((await store.listOperations()).map((o) => [o.name, o.hash]), [['Orders', 'c'.repeat(64)]]);
-
-    assert.equal((await store.deleteOperation('Orders', 'ops'))?.name, 'Orders');
-    assert.equal(await store.deleteOperation('Orders', 'ops'), undefined);
-    assert.equal(await store.getOperation('Orders'), undefined);
-    assert.deepEqual(
-      (await store.listAuditEvents()).map((e) => [e.action, e.actor, e.details['operation']]),
-      [
-        ['operation-delete', 'ops', 'Orders'],
-        ['operation-update', 'ops', 'Orders'],
-        ['operation-register', 'admin', 'Orders'],
-      ],
-    );
   });
 });

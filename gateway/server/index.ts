@@ -18,15 +18,16 @@ import {
   bearerToken,
   createTokenVerifier,
   loadOrCreateDevIssuer,
+  signDevToken,
   type DevIssuer,
   type Principal,
   type TokenVerifier,
 } from '../auth/index.js';
-import type { GraftConfig } from '../config/index.js';
+import { parseKeyEncryptionKey, type GraftConfig } from '../config/index.js';
 import { GraftGateway, type SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode, isGraftError } from '../errors/index.js';
 import { RegistryService, SYSTEM_ACTOR, type SupergraphHost } from '../publish/index.js';
-import { observeRegistryWrites, openSqliteRegistry, registryFileIn, type RegistryStore, type RegistryWrite } from '../registry/index.js';
+import { observeRegistryWrites, type RegistryStore, type RegistryWrite } from '../registry/index.js';
 import { costCheck, prepareEdgeGuard, type EdgeFacts, type OperationCheckFactory } from '../policy/index.js';
 import { formatQueryLimitError, queryLimitParseOptions, queryLimitValidationRules } from '../limits/index.js';
 import { ExtensionRuntimeTable, UpstreamTokenIssuer, createUpstreamAgent } from '../upstream/index.js';
@@ -36,6 +37,8 @@ import { DirectiveRuntime, type BreakerOptions, type SandboxLimits } from '../di
 import { GatewayTelemetry, createGraftLogger, startTracingFrom, type RequestTelemetry } from '../telemetry/index.js';
 import { OperationRegistry, safelistPlugin } from '../operations/index.js';
 import { Readiness, readinessRoute } from '../readiness/index.js';
+import { graphiql } from '../graphiql/index.js';
+import { openConfiguredRegistry, RegistryLink, type RegistryStatus } from './registry-link.js';
 
 /** What every resolver-side hook sees about the request. */
 export interface GraftContext {
@@ -65,6 +68,10 @@ export interface GraftServer {
   readonly role: ServerRole | undefined;
   /** GET /readiness: a supergraph served and `startupWork` done (gateway/readiness). */
   readonly readiness: Readiness;
+  /** Whether this process leads (runs the health checks): its role's, or elected among replicas on PostgreSQL. */
+  readonly isLeader: boolean;
+  /** Whether the registry answers (shown by /health and graft_registry_up). */
+  readonly registryStatus: RegistryStatus;
   /**
    * Re-reads the registry if another process changed it (RegistryService.syncIfChanged):
    * what the registry poll runs, and what a worker runs when told of a change. Never
@@ -90,7 +97,7 @@ export interface ServerRole {
 
 export interface StartGraftServerOptions {
   config: GraftConfig;
-  /** Defaults to the SQLite registry in config.dataDir. */
+  /** Defaults to the registry config.registry names: PostgreSQL for a postgres:// URL, else SQLite in config.dataDir. */
   store?: RegistryStore;
   logger?: Logger;
   /** Extra per-operation checks at the edge (cost limits are added here). */
@@ -112,6 +119,8 @@ export interface StartGraftServerOptions {
   onHealthRound?: (statuses: ExtensionHealth[]) => void;
   /** Start-up work done after the server listens (e.g. the example bootstrap): /readiness answers 503 until readiness.done(name) for each. */
   startupWork?: string[];
+  /** GraphiQL in development mode (gateway/graphiql): whose dev token it pre-fills (default: subject "developer", no scopes), the query it opens with. */
+  graphiql?: { user?: { subject: string; scopes: string[] }; defaultQuery?: string };
 }
 
 async function buildVerifier(config: GraftConfig, devIssuer: DevIssuer | undefined): Promise<TokenVerifier> {
@@ -164,16 +173,16 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   // OpenTelemetry: off unless the OTEL_* variables ask for it (config.telemetry.traces).
   const tracing = startTracingFrom(config.telemetry.traces);
   const { role, onRegistryChange } = options;
-  // Without a role this is the only process: it runs the singletons itself.
-  const leader = role?.leader ?? true;
-  const openedStore = options.store ?? openSqliteRegistry({ file: registryFileIn(config.dataDir) });
+  // Without a role this is the only process: it runs the singletons itself (on PostgreSQL
+  // the replicas elect their leader instead: RegistryLink).
+  const fixedLeader = role?.leader ?? true;
+  const openedStore = options.store ?? (await openConfiguredRegistry(config, logger));
   const store = onRegistryChange ? observeRegistryWrites(openedStore, onRegistryChange) : openedStore;
   // Signed webhooks: every process queues events in the registry, the leader sends them.
   const webhooks = new WebhookDispatcher({
     store,
     networkPolicy: config.networkPolicy,
     ...config.webhooks,
-    deliver: leader,
     onError: (error) => logger.error({ err: error }, 'webhook dispatcher failed'),
   });
   const devIssuer = config.mode === 'development' ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
@@ -181,7 +190,14 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
 
   const runtime = new ExtensionRuntimeTable();
   const agent = createUpstreamAgent(config.networkPolicy);
-  const upstreamTokens = await UpstreamTokenIssuer.create({ issuer: config.upstreamIssuer, dataDir: config.dataDir });
+  // On a shared registry with a key encryption key, one key set for every replica (kept in
+  // the registry, sealed); else this process's key in its data dir.
+  const keyEncryptionKey = config.upstreamKeyEncryptionKey ? parseKeyEncryptionKey(config.upstreamKeyEncryptionKey) : undefined;
+  const sharedKeys = keyEncryptionKey && store.watchChanges ? { store, encryptionKey: keyEncryptionKey } : undefined;
+  if (store.watchChanges && !sharedKeys) {
+    logger.warn('GRAFT_KEY_ENCRYPTION_KEY is not set: this replica signs upstream tokens with its own key, which the other replicas do not publish. Set the same key on every replica to share one key set.');
+  }
+  const upstreamTokens = await UpstreamTokenIssuer.create({ issuer: config.upstreamIssuer, dataDir: config.dataDir, ...(sharedKeys ? { shared: sharedKeys } : {}) });
   const cost = costCheck({
     maxCost: config.cost.maxCost,
     defaultListSize: config.cost.defaultListSize,
@@ -207,6 +223,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     isKnownOperation: (name) => operations.byName(name) !== undefined,
     acceptClientTraceparent: config.telemetry.acceptClientTraceparent,
     metricsToken: config.telemetry.metricsToken,
+    registryUp: () => link?.status.state !== 'down',
   });
   // Each worker serves its own /metrics: the label tells their series apart.
   if (role) telemetry.metrics.registry.setDefaultLabels({ worker: String(role.worker) });
@@ -253,7 +270,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
         hideSchemaDetailsFromClientErrors: config.mode === 'production',
         plugins: [
           telemetry.apolloPlugin<GraftContext>(),
-          ...(config.mode === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+          // Apollo's landing page loads from a CDN: off; development has GraphiQL (gateway/graphiql).
+          ApolloServerPluginLandingPageDisabled(),
           safelistPlugin({ registry: operations, enforce: config.operations.safelist }),
         ],
       });
@@ -286,17 +304,22 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     lint: config.lint,
     directives,
     ...(options.clock ? { now: options.clock } : {}),
-    onSync: () => operations.load(),
+    // Another process's change may be a registered operation or a rotated upstream key.
+    onSync: async () => {
+      await operations.load();
+      await upstreamTokens.refresh();
+    },
     onEvent: (event, data) => webhooks.emit(event, data),
   });
   await registry.loadActive();
   // Registering the operations folder writes the registry: once, by the leader; the other
   // workers hear of it like of any registry change.
-  if (config.operations.dir && leader) {
-    const registered = await operations.registerDirectory(config.operations.dir, SYSTEM_ACTOR.subject);
+  const registerOperationsDir = async (dir: string): Promise<void> => {
+    const registered = await operations.registerDirectory(dir, SYSTEM_ACTOR.subject);
     for (const skipped of registered.skipped) logger.warn({ operation: skipped.name, file: skipped.file }, `registered operation skipped: ${skipped.reason}`);
-    logger.info({ dir: config.operations.dir, registered: registered.registered.length, unchanged: registered.unchanged.length, skipped: registered.skipped.length }, 'registered operations loaded');
-  }
+    logger.info({ dir, registered: registered.registered.length, unchanged: registered.unchanged.length, skipped: registered.skipped.length }, 'registered operations loaded');
+  };
+  if (config.operations.dir && fixedLeader && !store.competeForLeadership) await registerOperationsDir(config.operations.dir);
 
   // Active health checks and drift detection (the live _service { sdl } against the registered SDL).
   const HEALTH_PRINCIPAL: Principal = { subject: 'graft:health-check', anonymous: false, scopes: new Set(), tenant: undefined, claims: {} };
@@ -321,37 +344,33 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     onError: (err, context) => logger.warn({ err, ...context }, 'health check failed unexpectedly'),
     ...(options.onHealthRound ? { onRound: options.onHealthRound } : {}),
   });
-  // The checks run in one process; the others serve the statuses it shares (health.adopt).
-  if (leader) health.start();
-
-  // Registry changes other processes made (GRAFT_WORKERS): they notify (syncRegistry is
-  // called), and the poll catches any notification lost on the way.
+  // Registry changes other processes made (GRAFT_WORKERS, replicas on PostgreSQL): they
+  // notify (the primary's message, or LISTEN/NOTIFY), and the jittered poll catches any
+  // notification lost on the way. The checks run in the leader only; the others serve the
+  // statuses it shares (health.adopt) in multi-process mode.
   let closed = false;
-  let syncing: Promise<void> | undefined;
-  let syncAgain = false;
-  const syncRegistry = (): Promise<void> => {
-    if (closed) return Promise.resolve();
-    if (syncing) {
-      syncAgain = true;
-      return syncing;
-    }
-    syncing = (async () => {
-      do {
-        syncAgain = false;
-        try {
-          const result = await registry.syncIfChanged();
-          if (result?.activated) logger.info({ supergraph: result.supergraphId }, 'registry re-synced: serving the supergraph another process stored');
-        } catch (err) {
-          logger.error({ err }, 'registry sync failed; the next notification or poll retries');
-        }
-      } while (syncAgain && !closed);
-    })().finally(() => {
-      syncing = undefined;
-    });
-    return syncing;
-  };
-  const syncTimer = config.registrySyncMs > 0 ? setInterval(() => void syncRegistry(), config.registrySyncMs) : undefined;
-  syncTimer?.unref();
+  let operationsDirRegistered = false;
+  const link: RegistryLink = new RegistryLink({
+    store,
+    sync: () => registry.syncIfChanged(),
+    pollMs: config.registrySyncMs,
+    logger: logger.child({ component: 'registry' }),
+    fixedLeader,
+    onLeadership: (leads) => {
+      webhooks.deliver(leads);
+      if (!leads) return void health.stop();
+      health.start();
+      // A replica elected later registers the folder then (unchanged documents write nothing).
+      if (config.operations.dir && store.competeForLeadership && !operationsDirRegistered) {
+        operationsDirRegistered = true;
+        registerOperationsDir(config.operations.dir).catch((err: unknown) => {
+          operationsDirRegistered = false;
+          logger.error({ err }, 'registering GRAFT_OPERATIONS_DIR failed; the next leadership retries');
+        });
+      }
+    },
+  });
+  const syncRegistry = (): Promise<void> => link.sync();
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
@@ -439,6 +458,11 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     reply.raw.end();
     return reply;
   };
+  if (config.mode !== 'production') {
+    const user = options.graphiql?.user ?? { subject: 'developer', scopes: [] };
+    const devToken = async () => (devIssuer ? signDevToken(devIssuer, { ...user, ttlSeconds: 8 * 3600 }) : undefined);
+    app.addHook('onRequest', await graphiql(app, { endpoint: '/graphql', devToken, ...(options.graphiql?.defaultQuery ? { defaultQuery: options.graphiql.defaultQuery } : {}) }));
+  }
   app.route({
     method: ['GET', 'POST'],
     url: '/graphql',
@@ -465,7 +489,9 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     return {
       status: current ? 'ok' : 'waiting-for-first-publish',
       supergraph: current ? { id: current.id, hash: current.hash, loadedAt: current.loadedAt.toISOString() } : null,
-      ...(role ? { worker: { id: role.worker, pid: process.pid, leader: role.leader } } : {}),
+      registry: link.status,
+      leader: link.leader,
+      ...(role ? { worker: { id: role.worker, pid: process.pid, leader: link.leader } } : {}),
     };
   });
 
@@ -485,7 +511,6 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   // The extension catalog page (static and public; its data comes from the admin API above).
   await app.register(adminUi, { prefix: ADMIN_UI_PREFIX });
 
-  webhooks.start();
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', '127.0.0.1');
   logger.info({ url }, 'Graft is listening');
@@ -502,12 +527,17 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     directives,
     role,
     readiness,
+    get isLeader() {
+      return link.leader;
+    },
+    get registryStatus() {
+      return link.status;
+    },
     syncRegistry,
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(syncTimer);
-      await syncing;
+      await link.close();
       // fastify.close stops accepting and waits for in-flight requests; then the rest.
       await app.close();
       await webhooks.close();

@@ -78,6 +78,8 @@ export interface GatewayTelemetryOptions {
   extensions: { names(): Iterable<string>; isRegistered(name: string): boolean };
   breakerOf: (extension: string) => BreakerState;
   supergraph: () => { id: number | undefined; hash: string } | undefined;
+  /** Whether the registry database answers (graft_registry_up); absent: not reported. */
+  registryUp?: () => boolean;
   /** Most distinct operation names in metric labels beside the known ones (default 200). */
   maxOperations?: number;
   /** Operation names always used as labels (registered operations). */
@@ -105,7 +107,12 @@ export class GatewayTelemetry {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'graphql' });
     this.metrics = new GraftMetrics(
-      { extensions: () => options.extensions.names(), breakerOf: options.breakerOf, supergraph: options.supergraph },
+      {
+        extensions: () => options.extensions.names(),
+        breakerOf: options.breakerOf,
+        supergraph: options.supergraph,
+        ...(options.registryUp ? { registryUp: options.registryUp } : {}),
+      },
       { defaultMetrics: options.defaultMetrics ?? true },
     );
     this.stats = new ExtensionStatsWindow({

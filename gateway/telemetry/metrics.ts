@@ -15,6 +15,8 @@ export interface MetricsSources {
   breakerOf: (extension: string) => BreakerState;
   /** The supergraph being served, read at each scrape. */
   supergraph: () => { id: number | undefined; hash: string } | undefined;
+  /** Whether the registry database answers, read at each scrape; absent: no graft_registry_up series. */
+  registryUp?: () => boolean;
 }
 
 export class GraftMetrics {
@@ -95,6 +97,17 @@ export class GraftMetrics {
         this.set(sources.supergraph()?.id ?? 0);
       },
     });
+    const { registryUp } = sources;
+    if (registryUp) {
+      new Gauge({
+        name: 'graft_registry_up',
+        help: 'Whether the registry database answers (1) or not (0). While it is down the gateway serves its last good supergraph and refuses publishes (REGISTRY_UNAVAILABLE).',
+        registers,
+        collect() {
+          this.set(registryUp() ? 1 : 0);
+        },
+      });
+    }
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 

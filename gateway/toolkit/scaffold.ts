@@ -14,7 +14,7 @@ import { userInfo } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
-import { validateManifest } from '../manifest/index.js';
+import { EXTENSION_NAME, validateManifest } from '../manifest/index.js';
 import { generateTypes } from './typegen.js';
 
 const TEMPLATES = fileURLToPath(new URL('./templates/', import.meta.url));
@@ -22,8 +22,6 @@ const TEMPLATES = fileURLToPath(new URL('./templates/', import.meta.url));
 export const GRAFT_ROOT = ((codeRoot) => (basename(codeRoot) === 'dist' ? dirname(codeRoot) : codeRoot))(fileURLToPath(new URL('../../', import.meta.url)));
 /** What extension code imports (through the `graft` dependency). */
 export const SDK_IMPORT = 'graft/subgraphs/sdk/index.js';
-
-const NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Packages the scaffold needs besides Graft itself, linked from the checkout's node_modules. */
 const LINKED_PACKAGES = [
@@ -173,7 +171,7 @@ async function linkDependencies(dir: string, graftRoot: string): Promise<string[
 }
 
 export function assertExtensionName(name: string): void {
-  if (!NAME.test(name)) {
+  if (!EXTENSION_NAME.test(name)) {
     throw new GraftError(
       GraftErrorCode.BAD_REQUEST,
       `"${name}" is not a valid extension name: use a DNS label (lower-case letters, digits and '-', starting with a letter, at most 63 characters).`,

@@ -5,6 +5,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { importUserModule } from '../config/index.js';
 
 export const CODEGEN_CONFIG_FILE = 'codegen.ts';
 
@@ -25,7 +26,7 @@ export async function hasCodegenConfig(dir: string): Promise<boolean> {
 export async function generateTypes(dir: string): Promise<string[]> {
   // A fresh import each time: the config may have changed since the last run.
   const url = `${pathToFileURL(join(dir, CODEGEN_CONFIG_FILE)).href}?at=${Date.now()}`;
-  const loaded = (await import(url)) as { default?: CodegenConfig };
+  const loaded = (await importUserModule(url)) as { default?: CodegenConfig };
   if (!loaded.default || typeof loaded.default !== 'object') {
     throw new Error(`${join(dir, CODEGEN_CONFIG_FILE)} must export default a CodegenConfig.`);
   }

@@ -23,7 +23,8 @@ export {
   type ResilienceOptions,
 } from './resilience.js';
 
-export { UpstreamTokenIssuer, type UpstreamTokenIssuerOptions } from './tokens.js';
+export { UpstreamTokenIssuer, type SharedSigningKeys, type UpstreamTokenIssuerOptions } from './tokens.js';
+export { sealPrivateKey, unsealPrivateKey } from './sealed-keys.js';
 export { isBatchable, mergeParts, type BatchPart, type BatchedOperation } from './batching.js';
 
 /** Header carrying the actual-cost budget of this operation in the extension (SDK counts against it). */

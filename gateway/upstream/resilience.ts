@@ -19,28 +19,10 @@ import {
   type IPolicy,
 } from 'cockatiel';
 
-export interface ResilienceOptions {
-  /** Most fetches in flight to one extension; more wait in a queue of the same size, then fail. */
-  maxConcurrent: number;
-  /** Extra attempts for a query after a retryable failure. */
-  retries: number;
-  /** Consecutive failures that open the breaker. */
-  breakerConsecutiveFailures: number;
-  /** Failure rate (0–1) over the last `breakerWindow` calls that opens the breaker. */
-  breakerFailureRate: number;
-  breakerWindow: number;
-  /** First wait before a half-open probe; doubles up to 60 s while probes fail. */
-  breakerHalfOpenAfterMs: number;
-}
 
-export const DEFAULT_RESILIENCE: ResilienceOptions = {
-  maxConcurrent: 256,
-  retries: 2,
-  breakerConsecutiveFailures: 5,
-  breakerFailureRate: 0.5,
-  breakerWindow: 20,
-  breakerHalfOpenAfterMs: 5_000,
-};
+import type { ResilienceOptions } from '../config/index.js';
+
+export { DEFAULT_RESILIENCE, type ResilienceOptions } from '../config/index.js';
 
 /** What an attempt throws when the extension failed (as opposed to answering with GraphQL errors). */
 export class UpstreamFailure extends Error {

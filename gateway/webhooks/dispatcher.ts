@@ -7,6 +7,7 @@
 // never followed: a 3xx is a failed attempt.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
+import type { WebhookSettings } from '../config/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { checkSubgraphUrl, createGuardedConnect, type NetworkPolicy } from '../netpolicy/index.js';
 import type { ClaimedWebhookDelivery, RegistryStore, WebhookDeliveryRecord, WebhookRecord } from '../registry/index.js';
@@ -16,25 +17,9 @@ import { signWebhookBody, SIGNATURE_HEADER } from './signature.js';
 export const WEBHOOK_EVENTS = ['release.applied', 'release.refused', 'extension.paused', 'extension.resumed', 'breaker.opened', 'breaker.closed', 'drift.detected'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
-export interface WebhookSettings {
-  /** Longest wait for an endpoint's answer, per attempt. */
-  timeoutMs: number;
-  /** Attempts before a delivery is failed for good. */
-  maxAttempts: number;
-  /** Wait before the second attempt; doubled for each next one, up to retryMaxMs. */
-  retryBaseMs: number;
-  retryMaxMs: number;
-  /** How often the queue is read for due deliveries (besides right after an event). */
-  pollMs: number;
-}
-
-export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = { timeoutMs: 5000, maxAttempts: 8, retryBaseMs: 10_000, retryMaxMs: 3_600_000, pollMs: 1000 };
-
 export interface WebhookDispatcherOptions extends WebhookSettings {
   store: RegistryStore;
   networkPolicy: NetworkPolicy;
-  /** Whether this process sends (in multi-process mode, the leader only; every process queues). */
-  deliver: boolean;
   /** A failure of the dispatcher itself (not of an endpoint), for the gateway log. */
   onError?: (error: unknown) => void;
 }
@@ -64,9 +49,18 @@ export class WebhookDispatcher {
     this.#agent = new Agent({ connect: createGuardedConnect(options.networkPolicy, { connector: { timeout: options.timeoutMs } }) });
   }
 
-  /** Starts sending what is queued (also what a previous run left), then every pollMs. */
-  start(): void {
-    if (!this.#options.deliver || this.#timer) return;
+  /**
+   * Sends what is queued (also what a previous run left), then every pollMs, while this
+   * process leads; every process queues, only the leader of the processes on the registry
+   * sends (leadership moves between replicas).
+   */
+  deliver(leads: boolean): void {
+    if (!leads) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    if (this.#timer || this.#closed) return;
     this.#timer = setInterval(() => this.#kick(), this.#options.pollMs);
     this.#timer.unref();
     this.#kick();
@@ -126,7 +120,7 @@ export class WebhookDispatcher {
 
   /** Sends what is due; a kick during a pass runs another pass after it. */
   #kick(): void {
-    if (!this.#options.deliver || this.#closed) return;
+    if (!this.#timer || this.#closed) return;
     if (this.#draining) {
       this.#again = true;
       return;

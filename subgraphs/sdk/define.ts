@@ -3,6 +3,7 @@
 // listen() that serves it over HTTP with per-request loaders and stats, behind the
 // gateway-token check, with the SDL's access directives enforced per resolver and the
 // actual cost counted against the gateway's budget.
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -87,7 +88,10 @@ export interface Extension {
   listen(options?: ListenOptions): Promise<RunningExtension>;
 }
 
-const EXTENSION_NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// The manifest's JSON Schema is the one definition of an extension name (the gateway's
+// manifest check reads it too); the SDK reads the file rather than the gateway's manifest
+// module, which would load ajv into every extension process.
+const EXTENSION_NAME = new RegExp((createRequire(import.meta.url)('../../schema/manifest.schema.json') as { properties: { name: { pattern: string } } }).properties.name.pattern);
 const DEFAULT_HOST = '127.0.0.1';
 /** How long close() waits for in-flight requests before cutting connections. */
 const STOP_GRACE_PERIOD_MS = 5_000;

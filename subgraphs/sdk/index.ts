@@ -21,6 +21,7 @@ export {
 } from './auth.js';
 export { UNAUTHORIZED_CODE, type ExtensionPolicies, type ExtensionPolicy } from './authorization.js';
 export { COST_BUDGET_HEADER, type ActualCost } from './cost.js';
+export { readSdlDirectives, type AppliedDirectives, type SdlDirectives } from './directives.js';
 export { signTestToken, testAuth, type TestAuth, type TestTokenInput } from './testing.js';
 export { LoaderRegistry, type BatchLoadFunction, type LoaderOptions } from './loaders.js';
 export type { ExtensionStats } from './stats.js';

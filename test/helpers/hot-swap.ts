@@ -10,6 +10,8 @@ export interface HotSwapReport {
   requests: number;
   failed: number;
   wrong: number;
+  /** Requests running on the old snapshot at the instant of a swap (GraftGateway.requestsInFlightAtSwaps). */
+  inFlightAtSwaps: number;
   firstProblem: string | undefined;
 }
 
@@ -33,9 +35,13 @@ export async function runHotSwapScenario(options: { durationMs: number; swaps: n
     let failed = 0;
     let wrong = 0;
     let firstProblem: string | undefined;
+    // Clients run for at least durationMs and until the last swap is served, so every swap
+    // happens under traffic however slow the machine is (a fixed deadline could end the
+    // traffic before a slow publish swaps).
     const deadline = Date.now() + options.durationMs;
+    let swapsDone = false;
     const client = async () => {
-      while (Date.now() < deadline) {
+      while (!swapsDone || Date.now() < deadline) {
         requests += 1;
         try {
           const { status, body } = await graphql(graft.server, CROSS_EXTENSION_QUERY, { token });
@@ -65,8 +71,19 @@ export async function runHotSwapScenario(options: { durationMs: number; swaps: n
       }
     };
     const started = Date.now();
-    await Promise.all([swapper(), ...Array.from({ length: options.concurrency }, client)]);
-    return { durationMs: Date.now() - started, swaps: options.swaps, requests, failed, wrong, firstProblem };
+    const swapping = swapper().finally(() => {
+      swapsDone = true;
+    });
+    await Promise.all([swapping, ...Array.from({ length: options.concurrency }, client)]);
+    return {
+      durationMs: Date.now() - started,
+      swaps: options.swaps,
+      requests,
+      failed,
+      wrong,
+      inFlightAtSwaps: graft.server.gateway.requestsInFlightAtSwaps,
+      firstProblem,
+    };
   } finally {
     await graft.close();
     await Promise.all(side.map((s) => s.close()));

@@ -159,6 +159,8 @@ export async function freeConsecutivePorts(count: number): Promise<number> {
 export const CROSS_EXTENSION_QUERY = '{ customers(first: 2) { id name orders { id total items { quantity product { name stock } } } } }';
 export { startRecordingSubgraph, type Intercept, type RecordedRequest, type RecordingSubgraph } from './recording-subgraph.js';
 export { runHotSwapScenario, type HotSwapReport } from './hot-swap.js';
+export { postgresAvailability, startTestPostgres, type PostgresAvailability, type TestPostgres } from './postgres.js';
+export { call, eventually, type Answer } from './processes.js';
 
 /** Runs bin/graft.js as CI would: a child process, its exit code and both outputs. */
 export function runGraft(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

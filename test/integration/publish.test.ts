@@ -240,4 +240,30 @@ describe('publishing while another gateway process writes the same registry (GRA
     assert.equal(retried.status, 201, JSON.stringify(retried.body));
     assert.deepEqual(membersOf(retried.body['supergraph']), ['crm@1.0.2', 'inventory@1.1.0', 'orders@1.0.0']);
   });
+
+  test('a release racing another process is composed again once, all of it, then refused with REGISTRY_CONFLICT storing none of it', async () => {
+    const release = async (version: string) =>
+      http<any>(`${racing.url}/admin/releases`, {
+        token: admin,
+        body: { extensions: [await exampleManifest('crm', examples.crm.url, { version }), await exampleManifest('orders', examples.orders.url, { version })] },
+      });
+    beforeWrite = async () => {
+      beforeWrite = undefined; // once
+      await publishOn(other, 'inventory', '1.1.1');
+    };
+    const released = await release('1.0.3');
+    assert.equal(released.status, 201, JSON.stringify(released.body));
+    assert.deepEqual(membersOf(released.body.supergraph), ['crm@1.0.3', 'inventory@1.1.1', 'orders@1.0.3'], 'both members, and what the other process stored');
+
+    let otherVersion = 1;
+    beforeWrite = () => publishOn(other, 'inventory', `1.1.${++otherVersion}`);
+    const refused = await release('1.0.4');
+    beforeWrite = undefined;
+    assert.deepEqual([refused.status, refused.body.code], [409, 'REGISTRY_CONFLICT']);
+    assert.equal(otherVersion, 3, 'composed twice: the first attempt and one more');
+    for (const name of ['crm', 'orders']) {
+      const versions = await http<any>(`${racing.url}/admin/extensions/${name}/versions`, { token: admin });
+      assert.equal(versions.body.versions[0].version, '1.0.3', `no version of ${name} from the refused release`);
+    }
+  });
 });

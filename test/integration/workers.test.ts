@@ -4,75 +4,22 @@
 // issuer the primary created, the example extensions in this process.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { Agent } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JSONWebKeySet } from 'jose';
 import { loadOrCreateDevIssuer, signDevToken, type DevIssuer } from '../../gateway/auth/index.js';
-import { CROSS_EXTENSION_QUERY, REPO_ROOT, exampleManifest, startExamples, tempDir, type RunningExamples } from '../helpers/index.js';
+import { Agent as KeepAliveAgent } from 'node:http';
+import { CROSS_EXTENSION_QUERY, REPO_ROOT, call, eventually, exampleManifest, startExamples, tempDir, type Answer, type RunningExamples } from '../helpers/index.js';
 
 const GRAFT = join(REPO_ROOT, 'bin', 'graft.js');
 const USER_SCOPES = ['crm:read', 'crm:pii', 'orders:read', 'inventory:read'];
-
-interface Answer<T = any> {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: T;
-}
-
-/**
- * One HTTP request. Without `agent`, on a connection of its own: the primary hands each new
- * connection to the next worker, so successive calls reach different workers. With a
- * keep-alive agent of one socket, every call goes to the worker that took that connection.
- */
-function call<T = any>(url: string, options: { method?: string; token?: string; body?: unknown; agent?: Agent; timeoutMs?: number } = {}): Promise<Answer<T>> {
-  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      {
-        method: options.method ?? (body === undefined ? 'GET' : 'POST'),
-        agent: options.agent ?? false,
-        timeout: options.timeoutMs ?? 15_000,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${options.timeoutMs ?? 15_000} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 interface WorkerHealth {
   status: string;
   supergraph: { id: number } | null;
   worker: { id: number; pid: number; leader: boolean };
-}
-
-/** Polls until `check` returns a value (not undefined); bounded, so a broken gateway fails the test instead of hanging it. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
 /** /health of every worker, by worker number, polled until all `count` have answered. */
@@ -88,7 +35,7 @@ function healthOfEveryWorker(url: string, count = 2, accept: (health: WorkerHeal
 /** A keep-alive connection held by the given worker (new connections until one lands there). */
 async function connectionTo(url: string, worker: number): Promise<Agent> {
   return eventually(`a connection to worker ${worker}`, async () => {
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = new KeepAliveAgent({ keepAlive: true, maxSockets: 1 });
     const { body } = await call<WorkerHealth>(`${url}/health`, { agent });
     if (body.worker.id === worker) return agent;
     agent.destroy();
@@ -131,7 +78,8 @@ describe('graft start with GRAFT_WORKERS=2', () => {
     dir = await tempDir('graft-workers-');
     primary = spawn(process.execPath, [GRAFT, 'start', '--no-examples'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, GRAFT_WORKERS: '2', PORT: '0', GRAFT_DATA_DIR: dir.path, GRAFT_LOG_LEVEL: 'warn' },
+      // --no-examples registers no operations unless told where they are.
+      env: { ...process.env, GRAFT_WORKERS: '2', PORT: '0', GRAFT_DATA_DIR: dir.path, GRAFT_LOG_LEVEL: 'warn', GRAFT_OPERATIONS_DIR: join(REPO_ROOT, 'schema', 'operations') },
     });
     exited = new Promise((resolve) => primary.once('exit', resolve));
     primary.stdout!.on('data', (chunk) => (output += chunk));

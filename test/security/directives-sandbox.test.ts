@@ -229,7 +229,6 @@ describe('hostile resolver directives', () => {
     const suspended = await query('l: text @loop');
     assert.ok(performance.now() - started < 1000);
     assertOnlyFieldFailed(suspended.body, 'l', 'loop', ['suspended']);
-    assert.ok(server.directives.status().some((s) => s.directive === 'loop' && s.breaker === 'open'));
 
     const health = await http(`${server.url}/health`);
     assert.equal(health.status, 200);

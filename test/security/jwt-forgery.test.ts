@@ -239,8 +239,21 @@ describe('JWT forgery matrix (real gateway, real keys)', () => {
     assert.equal(result.body['errors']?.[0]?.extensions?.code, 'UNAUTHENTICATED');
   });
 
-  test('the gateway never fetched a key or certificate from a URL a token named', () => {
-    assert.equal(attackerHits, 0);
+  // Self-contained, so that it proves something when it runs alone (a filtered run): it
+  // sends the URL-naming tokens itself, and first shows that the counter does count.
+  test('the gateway never fetched a key or certificate from a URL a token named', async () => {
+    const before = attackerHits;
+    await fetch(`${keys.attackerUrl}/jwks.json`).then((response) => response.arrayBuffer());
+    assert.equal(attackerHits, before + 1, 'control: a fetch of the attacker URL is counted');
+    const naming = CASES.filter((c) => /jku|x5u/.test(c.name));
+    assert.equal(naming.length, 2);
+    for (const forgery of naming) {
+      const authorization = await forgery.authorization(keys);
+      const graphqlResult = await http(`${server.url}/graphql`, { body: { query: QUERY }, headers: { authorization } });
+      const adminResult = await http(`${server.url}/admin/extensions`, { headers: { authorization } });
+      assert.deepEqual([graphqlResult.status, adminResult.status], [401, 401], forgery.name);
+    }
+    assert.equal(attackerHits, before + 1, 'the gateway fetched nothing a token named');
   });
 
   // DESIGN.md decision 5: every error message says what to do.

@@ -1,0 +1,117 @@
+// One pipeline, two front doors (DESIGN.md, "Direction" 2): every refusal publish makes,
+// `graft check --registry` predicts with the same codes and exit code 1, and what check
+// accepts, publish accepts. Each case runs through `graft check` (a child process, as CI
+// runs it) against a running gateway, then through the admin API's publish.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REPO_ROOT, http, startGraftWithExamples, tempDir, tokenFor } from '../helpers/index.js';
+
+interface Case {
+  name: string;
+  /** The inventory version proposed (the example's is 1.0.0). */
+  version: string;
+  sdl: (current: string) => string;
+  manifest?: (current: Record<string, unknown>) => Record<string, unknown>;
+  /** Publish as the extension's owner (graft:publish:inventory) rather than an admin. */
+  asOwner?: boolean;
+  /** The codes publish refuses with; none: accepted. */
+  expected: string[];
+}
+
+function replaced(text: string, anchor: string, replacement: string): string {
+  assert.ok(text.includes(anchor), `subgraphs/inventory changed: update this test's anchor ${anchor}`);
+  return text.replace(anchor, replacement);
+}
+
+const STOCK = 'stock: Int! @requiresScopes(scopes: [["inventory:read"]])';
+const PRICE = '  "Unit price in the shop\'s currency, with at most 2 decimals."\n  price: Float!\n';
+
+const CASES: Case[] = [
+  { name: 'a scope it is not granted', version: '1.1.0', sdl: (s) => replaced(s, STOCK, 'stock: Int! @requiresScopes(scopes: [["inventory:admin"]])'), expected: ['GRANT_NOT_ALLOWED'] },
+  { name: 'a grant outside its namespace from its owner', version: '1.0.1', sdl: (s) => s, manifest: (m) => ({ ...m, grants: ['inventory:read', 'crm:read'] }), asOwner: true, expected: ['GRANT_NOT_ALLOWED'] },
+  {
+    name: 'an unknown @policy',
+    version: '1.1.0',
+    sdl: (s) => replaced(replaced(s, '"@listSize"]', '"@listSize", "@policy"]'), 'price: Float!', 'price: Float! @policy(policies: [["no-such-policy"]])'),
+    expected: ['UNKNOWN_POLICY'],
+  },
+  { name: 'a type that does not compose', version: '1.1.0', sdl: (s) => `${s}\ntype Customer @key(fields: "id") { id: ID! name: Int }\n`, expected: ['COMPOSITION_FAILED'] },
+  { name: 'a breaking change on a minor version', version: '1.1.0', sdl: (s) => replaced(s, PRICE, ''), expected: ['PUBLISH_REJECTED', 'DEPRECATION_REQUIRED'] },
+  { name: 'a removal that was never deprecated, on a major', version: '2.0.0', sdl: (s) => replaced(s, PRICE, ''), expected: ['DEPRECATION_REQUIRED'] },
+  { name: 'a version already published', version: '1.0.0', sdl: (s) => `${s}\nextend type Query { restocks: Int }\n`, expected: ['VERSION_EXISTS'] },
+  { name: 'a version below the latest', version: '0.9.0', sdl: (s) => `${s}\nextend type Query { restocks: Int }\n`, expected: ['VERSION_NOT_GREATER'] },
+  { name: 'a dangerous change on a patch version', version: '1.0.1', sdl: (s) => replaced(s, '  name: String!\n  "Unit', '  name: String! @requiresScopes(scopes: [["inventory:read"]])\n  "Unit'), expected: ['PUBLISH_REJECTED'] },
+  { name: 'a safe addition on a minor version', version: '1.1.0', sdl: (s) => `${s}\nextend type Query { restocks: Int }\n`, expected: [] },
+];
+
+describe('graft check says what publish does', () => {
+  let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let owner: string;
+  let manifest: Record<string, unknown>;
+  let sdl: string;
+
+  before(async () => {
+    graft = await startGraftWithExamples();
+    dir = await tempDir();
+    owner = await tokenFor(graft.server, 'inventory-ci', ['graft:publish:inventory']);
+    manifest = { ...JSON.parse(await readFile(join(REPO_ROOT, 'subgraphs', 'inventory', 'graft.json'), 'utf8')), subgraph: { url: graft.examples.inventory.url, schema: './inventory.graphql' } };
+    sdl = await readFile(join(REPO_ROOT, 'subgraphs', 'inventory', 'inventory.graphql'), 'utf8');
+  });
+  after(async () => {
+    await graft?.close();
+    await dir?.remove();
+  });
+
+  /** The case's graft.json and SDL, as a CI checkout has them. */
+  async function write(index: number, c: Case): Promise<{ path: string; body: { manifest: Record<string, unknown>; sdl: string } }> {
+    const folder = join(dir.path, `case-${index}`);
+    await mkdir(folder, { recursive: true });
+    const body = { manifest: { ...(c.manifest ? c.manifest(manifest) : manifest), version: c.version }, sdl: c.sdl(sdl) };
+    await writeFile(join(folder, 'graft.json'), JSON.stringify(body.manifest));
+    await writeFile(join(folder, 'inventory.graphql'), body.sdl);
+    return { path: join(folder, 'graft.json'), body };
+  }
+
+  function check(manifestPath: string, asAdmin: boolean): Promise<{ code: number | null; codes: string[]; stderr: string }> {
+    const args = ['check', '--registry', graft.server.url, '--manifest', manifestPath, '--format', 'json', ...(asAdmin ? ['--as-admin'] : [])];
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'graft.js'), ...args], { env: { ...process.env, GRAFT_TOKEN: graft.admin } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        try {
+          const report = JSON.parse(stdout) as { publish: { findings: Array<{ code: string; severity: string }> } };
+          resolve({ code, codes: [...new Set(report.publish.findings.filter((f) => f.severity === 'error').map((f) => f.code))].sort(), stderr });
+        } catch {
+          reject(new Error(`graft check printed no report (exit ${code}): ${stderr}`));
+        }
+      });
+    });
+  }
+
+  test('every refusal of publish is predicted by graft check with the same codes and exit 1; what check accepts, publish accepts', async () => {
+    const written = await Promise.all(CASES.map((c, i) => write(i, c)));
+    // graft check reads and never stores: every case is checked against the same graph first.
+    const checked: Array<Awaited<ReturnType<typeof check>>> = [];
+    for (let i = 0; i < CASES.length; i += 3) {
+      checked.push(...(await Promise.all(CASES.slice(i, i + 3).map((c, j) => check(written[i + j]!.path, !c.asOwner)))));
+    }
+    let accepted = 0;
+    for (const [i, c] of CASES.entries()) {
+      const published = await http<any>(`${graft.server.url}/admin/extensions/inventory/versions`, { token: c.asOwner ? owner : graft.admin, body: written[i]!.body });
+      const publishCodes = published.status === 201 ? [] : [...new Set((published.body.details?.findings ?? [{ code: published.body.code }]).map((f: { code: string }) => f.code))].sort();
+      assert.deepEqual(publishCodes, [...c.expected].sort(), `${c.name}: publish answered ${published.status} ${JSON.stringify(published.body).slice(0, 500)}`);
+      assert.deepEqual(checked[i]!.codes, publishCodes, `${c.name}: graft check predicts publish's codes`);
+      assert.equal(checked[i]!.code, published.status === 201 ? 0 : 1, `${c.name}: exit code ${checked[i]!.code} (${checked[i]!.stderr.trim()})`);
+      if (published.status === 201) accepted += 1;
+    }
+    assert.equal(accepted, 1, 'the last case, a safe addition, is accepted by both');
+  });
+});
