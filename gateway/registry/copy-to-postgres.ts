@@ -1,6 +1,6 @@
 // `graft migrate --from <sqlite file> --to postgres://...`: copies a SQLite registry with its
-// whole history (every version, supergraph, release, audit event, registered operation and
-// shared signing key, with their ids) into a PostgreSQL registry, in ONE transaction: the
+// whole history (every version, supergraph, release, audit event, registered operation,
+// shared signing key, extension key, webhook and webhook delivery, with their ids) into a PostgreSQL registry, in ONE transaction: the
 // target ends up with all of it or none of it. Rows are copied as they are, not replayed
 // through the store, so ids, timestamps and the change counter stay what they were.
 import Database from 'better-sqlite3';
@@ -20,13 +20,17 @@ const TABLES: ReadonlyArray<{ name: string; json: readonly string[]; identity?: 
   { name: 'audit_events', json: ['details'], identity: true },
   { name: 'registered_operations', json: [] },
   { name: 'upstream_signing_keys', json: ['public_jwk'] },
+  { name: 'extension_keys', json: ['scopes'] },
+  { name: 'webhooks', json: ['events'], identity: true },
+  { name: 'webhook_deliveries', json: [], identity: true },
 ];
 
 /** Every object the migrations create, dropped by --force (immutable rows cannot be deleted one by one). */
 const DROP_ALL = `
-  DROP TABLE IF EXISTS upstream_signing_keys, release_members, releases, registered_operations, directive_modules,
-    audit_events, extension_versions, extensions, supergraphs, schema_migrations CASCADE;
+  DROP TABLE IF EXISTS webhook_deliveries, webhooks, extension_keys, upstream_signing_keys, release_members, releases, registered_operations,
+    directive_modules, audit_events, extension_versions, extensions, supergraphs, schema_migrations CASCADE;
   DROP FUNCTION IF EXISTS graft_refuse_change() CASCADE;
+  DROP FUNCTION IF EXISTS graft_extension_key_guard() CASCADE;
 `;
 
 export interface CopyReport {
