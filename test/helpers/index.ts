@@ -114,10 +114,10 @@ export async function publish(server: GraftServer, adminToken: string, input: { 
   return http<Record<string, any>>(`${server.url}/admin/extensions/${name}/versions`, { token: adminToken, body: input });
 }
 
-/** A gateway on a fresh data dir with the three examples published. */
-export async function startGraftWithExamples() {
+/** A gateway on a fresh data dir (with these config overrides) with the three examples published. */
+export async function startGraftWithExamples(overrides: ConfigOverrides = {}) {
   const dir = await tempDir();
-  const server = await startGateway(dir.path);
+  const server = await startGateway(dir.path, overrides);
   const examples = await startExamples(gatewayAuthOf(server));
   const admin = await tokenFor(server, 'admin', ['graft:admin']);
   for (const name of ['crm', 'orders', 'inventory'] as const) {

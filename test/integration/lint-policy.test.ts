@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../../gateway/config/index.js';
 import type { GraftServer } from '../../gateway/server/index.js';
-import { exampleManifest, gatewayAuthOf, http, publish, runGraft, startExamples, startGateway, tempDir, tokenFor, type RunningExamples } from '../helpers/index.js';
+import { exampleManifest, http, runGraft, startGateway, startGraftWithExamples, tempDir, type RunningExamples } from '../helpers/index.js';
 
 const LINT = {
   rules: {
@@ -20,25 +20,17 @@ const LINT = {
 } as const;
 
 describe('schema lint policy', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let graft: Awaited<ReturnType<typeof startGraftWithExamples>>;
   let server: GraftServer;
   let examples: RunningExamples;
   let admin: string;
 
   before(async () => {
-    dir = await tempDir();
-    server = await startGateway(dir.path, { lint: LINT as never });
-    examples = await startExamples(gatewayAuthOf(server));
-    admin = await tokenFor(server, 'admin', ['graft:admin']);
-    for (const name of ['crm', 'orders', 'inventory'] as const) {
-      const result = await publish(server, admin, await exampleManifest(name, examples[name].url));
-      assert.equal(result.status, 201, `${name}: ${JSON.stringify(result.body)}`);
-    }
+    graft = await startGraftWithExamples({ lint: LINT as never });
+    ({ server, examples, admin } = graft);
   });
   after(async () => {
-    await server?.close();
-    await examples?.close();
-    await dir?.remove();
+    await graft?.close();
   });
 
   const crmWith = async (version: string, fields: string) => {
