@@ -93,9 +93,8 @@ export class DirectiveRuntime {
     const prepared = prepareDirectives(supergraph.sdl, supergraph.apiSchema, modules);
     this.#prepared.set(supergraph.apiSchema, prepared);
     this.#original.set(prepared.extendedSchema, supergraph.apiSchema);
-    this.#previous = this.#latest;
-    this.#latest = prepared;
-    this.sandbox.retain(new Set([...prepared.moduleKeys, ...(this.#previous?.moduleKeys ?? [])]));
+    // Preparing has no other effect: a snapshot that is discarded (a publish that lost a
+    // conflict, a failed store) never becomes the latest; activation does (#activated).
     const step: ResultStep = (result, requestContext) =>
       applyDirectives(prepared, result, requestContext, this.#documents.get(requestContext.request) ?? requestContext.document, {
         sandbox: this.sandbox,
@@ -107,6 +106,8 @@ export class DirectiveRuntime {
 
   /** Apollo Server's gateway: GraftGateway plus the operation directives (see the top of this file). */
   wrap(inner: GatewayInterface): GatewayInterface {
+    // GraftGateway tells its listeners of each activation (and of the current one on load).
+    inner.onSchemaLoadOrUpdate(({ apiSchema }) => this.#activated(apiSchema));
     let executor: GatewayExecutor | undefined;
     const execute: GatewayExecutor = async (requestContext) => {
       if (!executor) throw new Error('the gateway executor is not loaded');
@@ -142,6 +143,16 @@ export class DirectiveRuntime {
   }
 
   // ---------------------------------------------------------------------------
+
+  /** The supergraph of this API schema is served now: its directives are the latest. */
+  #activated(apiSchema: GraphQLSchema): void {
+    const prepared = this.#prepared.get(apiSchema);
+    if (!prepared || prepared === this.#latest) return;
+    this.#previous = this.#latest;
+    this.#latest = prepared;
+    // Requests validated on the previous supergraph still run: keep its modules compiled too.
+    this.sandbox.retain(new Set([...prepared.moduleKeys, ...(this.#previous?.moduleKeys ?? [])]));
+  }
 
   #modulesOf(prepared: PreparedDirectives | undefined): DirectiveModule[] {
     return [...(prepared?.entries.values() ?? [])].flatMap((e) => (e.module ? [e.module] : []));
