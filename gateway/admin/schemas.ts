@@ -214,6 +214,40 @@ const errors = {
 
 const security = [{ bearer: [] }];
 
+const keyRecord = {
+  type: 'object',
+  required: ['id', 'prefix', 'extension', 'scopes', 'createdAt'],
+  properties: {
+    id: { type: 'string' },
+    prefix: { type: 'string', description: 'The first characters of the key, to recognise it (graft_<id>)' },
+    extension: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string', enum: ['check', 'publish'] } },
+    description: { type: 'string' },
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time', nullable: true },
+    lastUsedAt: { type: 'string', format: 'date-time', nullable: true },
+    revokedAt: { type: 'string', format: 'date-time', nullable: true },
+    revokedBy: { type: 'string', nullable: true },
+  },
+} as const;
+
+const webhookRecord = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    url: { type: 'string' },
+    events: { type: 'array', items: { type: 'string' } },
+    description: { type: 'string' },
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const webhookIdParam = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+
+const keyList = { type: 'object', properties: { keys: { type: 'array', items: keyRecord } } } as const;
+
 export const adminSchemas = {
   listExtensions: {
     summary: 'List extensions (all for graft:admin; your own for graft:publish:<name>)',
@@ -388,7 +422,7 @@ export const adminSchemas = {
     response: { 200: changelog, ...errors },
   },
   listOperations: {
-    summary: 'Registered operations: the usage frontends depend on (needs graft:admin)',
+    summary: 'Registered operations: the usage frontends depend on (needs graft:admin, graft:publish:<name> or an extension key with scope check)',
     tags: ['operations'],
     security,
     response: { 200: { type: 'object', properties: { operations: { type: 'array', items: registeredOperation } } }, ...errors },
@@ -500,7 +534,7 @@ export const adminSchemas = {
     response: { 200: extensionRecord, ...errors },
   },
   getSupergraph: {
-    summary: 'The active supergraph (needs graft:admin)',
+    summary: 'The active supergraph (needs graft:admin, graft:publish:<name> or an extension key with scope check: graft check --registry reads it)',
     tags: ['supergraph'],
     security,
     response: {
@@ -516,6 +550,7 @@ export const adminSchemas = {
           serving: { type: 'boolean' },
           knownPolicies: { type: 'array', items: { type: 'string' }, description: 'The @policy names the gateway config registers (what UNKNOWN_POLICY is judged against)' },
           deprecationDays: { type: 'integer', description: 'The deprecation period of the versioning rules (GRAFT_DEPRECATION_DAYS)' },
+          lint: { type: 'object', additionalProperties: true, description: "The gateway's schema lint policy ({ rules }), which publish applies (LINT_FAILED)" },
         },
       },
       ...errors,
@@ -545,6 +580,113 @@ export const adminSchemas = {
                 action: { type: 'string' },
                 extension: { type: 'string', nullable: true },
                 details: { type: 'object', additionalProperties: true },
+              },
+            },
+          },
+        },
+      },
+      ...errors,
+    },
+  },
+  createKey: {
+    summary: 'Issue an extension key for CI (needs graft:admin); the secret is in this answer only',
+    tags: ['keys'],
+    security,
+    params: nameParam,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['scopes'],
+      properties: {
+        scopes: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'string', enum: ['check', 'publish'] } },
+        expiresInDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        description: { type: 'string', maxLength: 500 },
+      },
+    },
+    response: {
+      201: {
+        type: 'object',
+        properties: { key: keyRecord, secret: { type: 'string', description: 'The key: shown once, stored only as a hash' } },
+      },
+      ...errors,
+    },
+  },
+  listKeys: {
+    summary: "An extension's keys, never their secrets (needs graft:admin)",
+    tags: ['keys'],
+    security,
+    params: nameParam,
+    response: { 200: keyList, ...errors },
+  },
+  listAllKeys: {
+    summary: 'Every extension key, never their secrets (needs graft:admin)',
+    tags: ['keys'],
+    security,
+    response: { 200: keyList, ...errors },
+  },
+  revokeKey: {
+    summary: 'Revoke an extension key for good (needs graft:admin)',
+    tags: ['keys'],
+    security,
+    params: { type: 'object', required: ['name', 'id'], properties: { name: nameParam.properties.name, id: { type: 'string', pattern: '^[0-9a-f]{16}$' } } },
+    response: { 200: keyRecord, ...errors },
+  },
+  createWebhook: {
+    summary: 'Register a webhook endpoint for control-plane events (needs graft:admin); the signing secret is in this answer only',
+    tags: ['webhooks'],
+    security,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'events'],
+      properties: {
+        url: { type: 'string', minLength: 1, maxLength: 2048 },
+        events: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', maxLength: 100 } },
+        description: { type: 'string', maxLength: 500 },
+      },
+    },
+    response: { 201: { type: 'object', properties: { webhook: webhookRecord, secret: { type: 'string' } } }, ...errors },
+  },
+  listWebhooks: {
+    summary: 'Webhook endpoints, never their secrets (needs graft:admin)',
+    tags: ['webhooks'],
+    security,
+    response: { 200: { type: 'object', properties: { webhooks: { type: 'array', items: webhookRecord } } }, ...errors },
+  },
+  deleteWebhook: {
+    summary: 'Remove a webhook endpoint; its queued deliveries are dropped, its delivery log stays (needs graft:admin)',
+    tags: ['webhooks'],
+    security,
+    params: webhookIdParam,
+    response: { 200: webhookRecord, ...errors },
+  },
+  listWebhookDeliveries: {
+    summary: "A webhook's delivery log, newest first: every event, its attempts and their outcome (needs graft:admin)",
+    tags: ['webhooks'],
+    security,
+    params: webhookIdParam,
+    querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          deliveries: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'integer' },
+                webhookId: { type: 'integer' },
+                eventId: { type: 'string' },
+                event: { type: 'string' },
+                body: { type: 'string' },
+                status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+                attempts: { type: 'integer' },
+                nextAttemptAt: { type: 'string', nullable: true },
+                lastStatusCode: { type: 'integer', nullable: true },
+                lastError: { type: 'string', nullable: true },
+                createdAt: { type: 'string' },
+                deliveredAt: { type: 'string', nullable: true },
               },
             },
           },

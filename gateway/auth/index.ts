@@ -38,6 +38,11 @@ export interface Principal {
   scopes: ReadonlySet<string>;
   tenant: string | undefined;
   claims: JWTPayload;
+  /**
+   * Present when the caller sent an extension key (gateway/keys) instead of a JWT: what the
+   * key may do, on its one extension. Such a principal holds no scope.
+   */
+  key?: { id: string; prefix: string; extension: string; scopes: ReadonlyArray<'check' | 'publish'> };
 }
 
 export const ANONYMOUS: Principal = Object.freeze({

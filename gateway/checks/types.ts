@@ -61,7 +61,8 @@ export type PipelineStepName =
   | 'versioning'
   | 'usage'
   | 'deprecation'
-  | 'directives';
+  | 'directives'
+  | 'lint';
 
 /** One thing a step of the publish pipeline found. `error` refuses the publish; `warning` does not. */
 export interface PipelineFinding {

@@ -26,6 +26,7 @@ import {
 import { loadManifestFile, type ExtensionManifest } from '../manifest/index.js';
 import { errorsOf, runPipeline, type ActiveMember, type DirectiveChecker, type ExtensionHistory, type ProposedMember } from '../publish/index.js';
 import { AdminApiError, AdminClient } from './admin-client.js';
+import { validateLintConfig, type LintConfig } from '../lint/index.js';
 import { CliError, ExitCode } from './exit.js';
 
 export interface CheckCommandOptions {
@@ -68,6 +69,8 @@ interface RegistryBase {
   apiSdl?: string;
   knownPolicies?: string[];
   deprecationDays?: number;
+  /** The gateway's schema lint policy, as GET /admin/supergraph gives it. */
+  lint?: unknown;
 }
 
 /**
@@ -76,7 +79,7 @@ interface RegistryBase {
  * and the @policy names its config registers.
  */
 async function loadBaseFromRegistry(client: AdminClient): Promise<RegistryBase> {
-  type Supergraph = { members: RegistryMember[]; apiSdl?: unknown; knownPolicies?: unknown; deprecationDays?: unknown };
+  type Supergraph = { members: RegistryMember[]; apiSdl?: unknown; knownPolicies?: unknown; deprecationDays?: unknown; lint?: unknown };
   let supergraph: Supergraph;
   try {
     supergraph = await client.request<Supergraph>('GET', '/supergraph');
@@ -96,6 +99,7 @@ async function loadBaseFromRegistry(client: AdminClient): Promise<RegistryBase> 
     ...(typeof supergraph.apiSdl === 'string' ? { apiSdl: supergraph.apiSdl } : {}),
     ...(Array.isArray(supergraph.knownPolicies) ? { knownPolicies: supergraph.knownPolicies.filter((p): p is string => typeof p === 'string') } : {}),
     ...(typeof supergraph.deprecationDays === 'number' ? { deprecationDays: supergraph.deprecationDays } : {}),
+    ...(supergraph.lint === undefined ? {} : { lint: supergraph.lint }),
   };
 }
 
@@ -201,18 +205,27 @@ export async function checkProposal(options: CheckCommandOptions): Promise<Check
   let active: ActiveMember[];
   let baseApiSdl: string | undefined;
   let knownPolicies: ReadonlySet<string> | undefined;
+  let lint: LintConfig | undefined;
   let history: Map<string, ExtensionHistory> | undefined;
   const registeredOperations: OperationDocument[] = [];
   // Who publishes decides whether grants outside the extension's namespace pass: an owner
   // unless --as-admin says a platform admin will (the --registry token only reads).
   const publisherIsAdmin = options.asAdmin === true;
   if (options.registry !== undefined) {
-    if (!options.token) throw new CliError('--registry needs --token <jwt> (or GRAFT_TOKEN) with graft:admin.', ExitCode.USAGE);
+    if (!options.token) throw new CliError('--registry needs --token (or GRAFT_TOKEN): an extension key with scope check, or a JWT with graft:publish:<name> or graft:admin.', ExitCode.USAGE);
     const client = new AdminClient(options.registry, options.token);
     const base = await loadBaseFromRegistry(client);
     active = base.active;
     baseApiSdl = base.apiSdl;
     if (base.knownPolicies) knownPolicies = new Set(base.knownPolicies);
+    // The gateway's own lint policy, so that the check refuses what publish would (LINT_FAILED).
+    if (base.lint !== undefined) {
+      try {
+        lint = validateLintConfig(base.lint);
+      } catch (error) {
+        throw new CliError(`The registry sent a lint policy this graft cannot read (${(error as Error).message}): use the graft version of the gateway.`, ExitCode.REFUSED);
+      }
+    }
     // The gateway's own deprecation period, unless the option overrides it.
     if (options.deprecationDays === undefined && base.deprecationDays !== undefined) deprecationDays = base.deprecationDays;
     registeredOperations.push(...(await loadRegisteredOperations(client)));
@@ -268,6 +281,7 @@ export async function checkProposal(options: CheckCommandOptions): Promise<Check
       ...(knownPolicies ? { knownPolicies } : {}),
       ...(directives ? { directives } : {}),
       deprecationDays,
+      ...(lint ? { lint } : {}),
       now: new Date(),
     });
     report =
@@ -308,7 +322,7 @@ export function registerCheckCommand(program: Command): Command {
     .option('--delete <name>', 'a subgraph the change removes (repeatable)', collect, [])
     .option('--operations <dir>', 'client operations (*.graphql, searched recursively) to check against the change')
     .option('--registry <url>', 'take the current graph and registered operations from a running gateway instead of --base')
-    .addOption(new Option('--token <jwt>', 'JWT with graft:admin, for --registry').env('GRAFT_TOKEN'))
+    .addOption(new Option('--token <token>', 'for --registry: an extension key with scope check, or a JWT with graft:publish:<name> or graft:admin').env('GRAFT_TOKEN'))
     .option('--as-admin', 'judge grants as for a publisher with graft:admin (default: an extension owner with graft:publish:<name>)')
     .option('--deprecation-days <days>', 'the deprecation period of the gateway (GRAFT_DEPRECATION_DAYS)')
     .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('text'))

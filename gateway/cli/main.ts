@@ -11,6 +11,7 @@ import { EXAMPLE_NAMES, exampleManifestPath } from './examples.js';
 import { CliError, ExitCode, exitCodeFor } from './exit.js';
 import { registerCheckCommand } from './check.js';
 import { registerChangelogCommand } from './changelog.js';
+import { registerKeysCommand } from './keys.js';
 // The extension author's toolkit: these files load only commander up front; the toolkit,
 // the server and the code generator load inside each command's action.
 import { registerInitCommand } from './init.js';
@@ -32,11 +33,11 @@ program
 function registryOptions(command: Command): Command {
   return command
     .addOption(new Option('--registry <url>', 'gateway URL').env('GRAFT_REGISTRY_URL').default('http://127.0.0.1:4000'))
-    .addOption(new Option('--token <jwt>', 'JWT with graft:admin or graft:publish:<name>').env('GRAFT_TOKEN'));
+    .addOption(new Option('--token <token>', 'JWT with graft:admin or graft:publish:<name>, or an extension key').env('GRAFT_TOKEN'));
 }
 
 function requireToken(token: string | undefined): string {
-  if (!token) throw new CliError('Pass --token <jwt> (or set GRAFT_TOKEN); in development: npx graft token --sub me --scopes graft:admin', ExitCode.USAGE);
+  if (!token) throw new CliError('Pass --token <token> (or set GRAFT_TOKEN): an extension key (graft keys create), or in development: npx graft token --sub me --scopes graft:admin', ExitCode.USAGE);
   return token;
 }
 
@@ -167,6 +168,7 @@ program
   });
 registerCheckCommand(program);
 registerChangelogCommand(program);
+registerKeysCommand(program);
 registerInitCommand(program);
 registerDevCommand(program);
 registerSimulateCommand(program);

@@ -159,6 +159,90 @@ export function parseKeyEncryptionKey(raw: string): Buffer | undefined {
   return bytes.length === 32 ? bytes : undefined;
 }
 
+/**
+ * The schema lint policy (gateway/lint applies it): rule names, and their settings as the
+ * gateway config gives them. Rule names are graphql-eslint's where it has the rule.
+ */
+export const LINT_RULES = ['naming-convention', 'require-description', 'require-list-size', 'require-scopes-on-sensitive-fields', 'forbidden-names'] as const;
+export type LintRuleName = (typeof LINT_RULES)[number];
+export type LintSeverity = 'off' | 'warn' | 'error';
+
+export interface LintRuleOptions {
+  /** require-list-size: argument names that bound a list (its slicing arguments). */
+  slicingArguments?: string[];
+  /** require-scopes-on-sensitive-fields: field name patterns (`*` any characters, case-insensitive). */
+  patterns?: string[];
+  /** forbidden-names: name patterns no type, field, argument or enum value may have (`*` any characters, case-insensitive). */
+  names?: string[];
+}
+
+/** One rule's setting: a severity, or [severity, options] as in ESLint. */
+export type LintRuleSetting = LintSeverity | [LintSeverity, LintRuleOptions];
+
+/** The `lint` section of the gateway config (GRAFT_CONFIG). */
+export interface LintConfig {
+  rules: Partial<Record<LintRuleName, LintRuleSetting>>;
+}
+
+
+const OPTIONS_OF: Record<LintRuleName, ReadonlyArray<keyof LintRuleOptions>> = {
+  'naming-convention': [],
+  'require-description': [],
+  'require-list-size': ['slicingArguments'],
+  'require-scopes-on-sensitive-fields': ['patterns'],
+  'forbidden-names': ['names'],
+};
+
+/**
+ * Checks a `lint` config as the gateway reads it at start, and returns it typed. Throws an
+ * Error whose message names the rule and says what is allowed (the config turns it into a
+ * ConfigError: an invalid policy stops the start instead of being ignored).
+ */
+export function validateLintConfig(value: unknown): LintConfig {
+  if (value === undefined) return { rules: {} };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('lint must be an object { rules: { "<rule>": "off" | "warn" | "error" | [severity, options] } }.');
+  const { rules, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new Error(`lint has unknown setting${extra.length === 1 ? '' : 's'} ${extra.map((k) => `"${k}"`).join(', ')}: only "rules".`);
+  if (rules === undefined) return { rules: {} };
+  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) throw new Error('lint.rules must be an object of rule name → "off" | "warn" | "error" | [severity, options].');
+  const checked: LintConfig['rules'] = {};
+  for (const [name, setting] of Object.entries(rules)) {
+    if (!(LINT_RULES as readonly string[]).includes(name)) throw new Error(`lint.rules has an unknown rule "${name}": the rules are ${LINT_RULES.join(', ')}.`);
+    const rule = name as LintRuleName;
+    const [severity, options] = Array.isArray(setting) ? [setting[0], setting[1] ?? {}] : [setting, {}];
+    if (Array.isArray(setting) && setting.length > 2) throw new Error(`lint.rules["${rule}"] must be a severity or [severity, options].`);
+    if (severity !== 'off' && severity !== 'warn' && severity !== 'error') throw new Error(`lint.rules["${rule}"] has severity ${JSON.stringify(severity)}: use "off", "warn" or "error".`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new Error(`lint.rules["${rule}"] options must be an object.`);
+    for (const [option, optionValue] of Object.entries(options as Record<string, unknown>)) {
+      if (!OPTIONS_OF[rule].includes(option as keyof LintRuleOptions)) {
+        throw new Error(`lint.rules["${rule}"] has an unknown option "${option}"${OPTIONS_OF[rule].length > 0 ? `: it takes ${OPTIONS_OF[rule].join(', ')}` : ': it takes none'}.`);
+      }
+      if (!Array.isArray(optionValue) || optionValue.length === 0 || optionValue.some((v) => typeof v !== 'string' || v.trim() === '')) {
+        throw new Error(`lint.rules["${rule}"].${option} must be a non-empty list of non-empty strings.`);
+      }
+    }
+    if (rule === 'forbidden-names' && severity !== 'off' && !(options as LintRuleOptions).names) throw new Error('lint.rules["forbidden-names"] needs its names: ["error", { names: ["temp*", ...] }].');
+    checked[rule] = Array.isArray(setting) ? [severity, options as LintRuleOptions] : severity;
+  }
+  return { rules: checked };
+}
+
+/** Delivery of signed webhooks (gateway/webhooks). */
+export interface WebhookSettings {
+  /** Longest wait for an endpoint's answer, per attempt. */
+  timeoutMs: number;
+  /** Attempts before a delivery is failed for good. */
+  maxAttempts: number;
+  /** Wait before the second attempt; doubled for each next one, up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How often the queue is read for due deliveries (besides right after an event). */
+  pollMs: number;
+}
+
+export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = { timeoutMs: 5000, maxAttempts: 8, retryBaseMs: 10_000, retryMaxMs: 3_600_000, pollMs: 1000 };
+
 export type GraftMode = 'development' | 'production';
 
 export interface AuthConfig {
@@ -222,8 +306,17 @@ export interface GraftConfig {
   health: { intervalMs: number; timeoutMs: number };
   /** Publishes per minute per caller on the admin API. */
   publishRateLimitPerMinute: number;
+  /** Admin requests per minute one extension key may make (GRAFT_KEY_RATE_LIMIT). */
+  keyRateLimitPerMinute: number;
+  /** Delivery of signed webhooks (GRAFT_WEBHOOK_*): timeout, attempts, backoff, queue poll. */
+  webhooks: WebhookSettings;
   /** Observability: traces, /metrics, request logs (README, "Operating Graft"). */
   telemetry: TelemetryConfig;
+  /**
+   * The schema lint policy of the publish pipeline (set in GRAFT_CONFIG: `lint: { rules:
+   * { 'naming-convention': 'error', ... } }`); every rule off by default.
+   */
+  lint: LintConfig;
   /** Schema-versioning rules of the publish pipeline. */
   versioning: {
     /** How long a field or enum value must have been @deprecated before a version may remove it (GRAFT_DEPRECATION_DAYS). */
@@ -389,6 +482,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       timeoutMs: integer(env, 'GRAFT_HEALTH_TIMEOUT_MS', 2_000, 100, 60_000),
     },
     publishRateLimitPerMinute: integer(env, 'GRAFT_PUBLISH_RATE_LIMIT', 30, 1, 100_000),
+    // graft check --registry makes a few reads per active extension: 120 leaves room for a
+    // large graph, and still caps a leaked key.
+    keyRateLimitPerMinute: integer(env, 'GRAFT_KEY_RATE_LIMIT', 120, 1, 100_000),
+    webhooks: {
+      timeoutMs: integer(env, 'GRAFT_WEBHOOK_TIMEOUT_MS', DEFAULT_WEBHOOK_SETTINGS.timeoutMs, 10, 60_000),
+      maxAttempts: integer(env, 'GRAFT_WEBHOOK_MAX_ATTEMPTS', DEFAULT_WEBHOOK_SETTINGS.maxAttempts, 1, 50),
+      retryBaseMs: integer(env, 'GRAFT_WEBHOOK_RETRY_BASE_MS', DEFAULT_WEBHOOK_SETTINGS.retryBaseMs, 1, 3_600_000),
+      retryMaxMs: integer(env, 'GRAFT_WEBHOOK_RETRY_MAX_MS', DEFAULT_WEBHOOK_SETTINGS.retryMaxMs, 1, 86_400_000),
+      pollMs: integer(env, 'GRAFT_WEBHOOK_POLL_MS', DEFAULT_WEBHOOK_SETTINGS.pollMs, 10, 600_000),
+    },
     telemetry: {
       traces: tracesFromEnv(env),
       acceptClientTraceparent: flag(env, 'GRAFT_TRACE_ACCEPT_CLIENT'),
@@ -396,6 +499,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       metricsToken: env['GRAFT_METRICS_TOKEN'] || undefined,
     },
     versioning: { deprecationDays: integer(env, 'GRAFT_DEPRECATION_DAYS', 14, 0, 3650) },
+    lint: { rules: {} },
     workers: workersFrom(env),
     registrySyncMs: integer(env, 'GRAFT_REGISTRY_SYNC_MS', 0, 0, 3_600_000),
     registry: {
@@ -430,6 +534,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     versioning: { ...config.versioning, ...overrides.versioning },
     operations: { ...config.operations, ...overrides.operations },
     telemetry: { ...config.telemetry, ...overrides.telemetry },
+    lint: lintOf(overrides.lint),
+    webhooks: { ...config.webhooks, ...overrides.webhooks },
     registry: { ...config.registry, ...overrides.registry },
   } as GraftConfig;
   // The poll's default follows the number of workers, wherever that came from.
@@ -439,6 +545,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   }
   validate(merged);
   return merged;
+}
+
+/** An invalid lint policy stops the start: a rule silently ignored is a rule not applied. */
+function lintOf(value: unknown): LintConfig {
+  try {
+    return validateLintConfig(value);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 function keyEncryptionKeyFrom(env: NodeJS.ProcessEnv): string | undefined {
@@ -559,6 +674,8 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
     versioning: { ...defined(fromFile.versioning), ...defined(overrides.versioning) },
     operations: { ...defined(fromFile.operations), ...defined(overrides.operations) },
     telemetry: { ...defined(fromFile.telemetry), ...defined(overrides.telemetry) },
+    webhooks: { ...defined(fromFile.webhooks), ...defined(overrides.webhooks) },
+    ...(overrides.lint ?? fromFile.lint ? { lint: (overrides.lint ?? fromFile.lint) as LintConfig } : {}),
     registry: { ...defined(fromFile.registry), ...defined(overrides.registry) },
   });
 }

@@ -71,6 +71,8 @@ export interface GraftGatewayOptions {
    * prepared once per supergraph.
    */
   resultSteps?: ReadonlyArray<ResultStepFactory>;
+  /** An extension's circuit breaker opened or closed again (webhooks). */
+  onBreakerChange?: (extension: string, state: 'opened' | 'closed') => void;
 }
 
 /** A step on the execution result, built once per supergraph (see GraftGatewayOptions.resultSteps). */
@@ -229,7 +231,7 @@ export class GraftGateway implements GatewayInterface {
   resilienceOf(name: string): ExtensionResilience {
     let resilience = this.#resilience.get(name);
     if (!resilience) {
-      resilience = createExtensionResilience(this.#options.resilience);
+      resilience = createExtensionResilience(this.#options.resilience, (state) => this.#options.onBreakerChange?.(name, state));
       this.#resilience.set(name, resilience);
     }
     return resilience;

@@ -25,6 +25,8 @@ export enum GraftErrorCode {
   PUBLISH_REJECTED = 'PUBLISH_REJECTED',
   NO_SUPERGRAPH = 'NO_SUPERGRAPH',
   DEPRECATION_REQUIRED = 'DEPRECATION_REQUIRED',
+  /** The schema lint policy (gateway config `lint`) found an error-level problem. */
+  LINT_FAILED = 'LINT_FAILED',
   /** Another gateway process changed the registry while this change was being prepared (multi-process mode). */
   REGISTRY_CONFLICT = 'REGISTRY_CONFLICT',
   /** The registry database cannot be reached (PostgreSQL down): the gateway keeps serving its last good supergraph, writes wait. */
@@ -92,6 +94,7 @@ export const httpStatusOf: Record<GraftErrorCode, number> = {
   PUBLISH_REJECTED: 422,
   NO_SUPERGRAPH: 503,
   DEPRECATION_REQUIRED: 422,
+  LINT_FAILED: 422,
   REGISTRY_CONFLICT: 409,
   REGISTRY_UNAVAILABLE: 503,
   REGISTRY_SCHEMA_TOO_NEW: 500,

@@ -52,6 +52,8 @@ export interface HealthMonitorOptions {
    * one process checks; it shares the statuses this way and the others `adopt` them.
    */
   onRound?: (statuses: ExtensionHealth[]) => void;
+  /** A check found drift where the previous one had none (webhook drift.detected). */
+  onDrift?: (name: string, drift: DriftStatus) => void;
 }
 
 function unknownStatus(name: string): ExtensionHealth {
@@ -217,6 +219,7 @@ export class HealthMonitor {
       latencyMs,
       drift: await this.#drift(target.name, sdl, previous.drift),
     };
+    if (healthy.drift.detected && !previous.drift.detected) this.#options.onDrift?.(target.name, healthy.drift);
     this.#statuses.set(target.name, healthy);
     return copy(healthy);
   }

@@ -10,7 +10,8 @@
 //
 // Steps, in the order their refusals take precedence (the order publish refused in before
 // releases): manifest → grants → network → version order → composition → schema check
-// (diff and usage) → versioning (semver) → registered operations → deprecation → directives.
+// (diff and usage) → versioning (semver) → registered operations → deprecation → directives
+// → lint (the operator's schema lint policy: style, descriptions, list sizes, sensitive fields).
 import semver from 'semver';
 import { buildSchema } from 'graphql';
 import {
@@ -29,6 +30,7 @@ import {
 import { composeSubgraphs, parseSubgraphSdl, type ComposedSupergraph, type CompositionProblem, type SubgraphInput } from '../composition/index.js';
 import { modulesOfVersion, type DirectiveDeclaration, type DirectiveModule, type DirectivePublishCheck, type DirectivePublishInput } from '../directives/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
+import { lintEnabled, lintSubgraph, type LintConfig } from '../lint/index.js';
 import { EXTENSION_NAME, type ExtensionManifest } from '../manifest/index.js';
 import { authorizationUsageOf } from '../policy/index.js';
 import {
@@ -50,7 +52,7 @@ export type StepName = PipelineStepName;
 export type { NotChecked };
 
 /** Every step, in order: what `graft check` reports on and what publish runs. */
-export const PIPELINE_STEPS: readonly StepName[] = ['manifest', 'grants', 'network', 'version-order', 'composition', 'schema-check', 'versioning', 'usage', 'deprecation', 'directives'];
+export const PIPELINE_STEPS: readonly StepName[] = ['manifest', 'grants', 'network', 'version-order', 'composition', 'schema-check', 'versioning', 'usage', 'deprecation', 'directives', 'lint'];
 
 /** A finding with its GraftErrorCode and what publish puts in the refusal's details. */
 export interface Finding extends PipelineFinding {
@@ -120,6 +122,8 @@ export interface PipelineInput {
   /** undefined: directives are not checked (publish stores them unchecked; graft check says so). */
   directives?: DirectiveChecker;
   deprecationDays: number;
+  /** The gateway's schema lint policy (config `lint`); undefined: not known here (reported as not checked). */
+  lint?: LintConfig;
   now: Date;
   /** An admin's override of the deprecation and registered-operation rules. */
   force?: { reason: string; by: string };
@@ -561,6 +565,32 @@ const directivesStep: Step = async (state) => {
   result.directives.served = served;
 };
 
+/**
+ * The operator's schema lint policy (gateway/lint) on each member's SDL: `error` findings
+ * refuse with LINT_FAILED, `warn` ones are reported; each names its schema coordinate.
+ */
+const lintStep: Step = async (state) => {
+  const { lint } = state.input;
+  for (const { manifest, sdl } of state.input.members) {
+    if (lint === undefined) {
+      notChecked(state, 'lint', manifest.name, "the gateway's schema lint policy was not applied: needs --registry (it is in the gateway's config).");
+      continue;
+    }
+    if (!lintEnabled(lint)) continue;
+    for (const finding of lintSubgraph(sdl, lint)) {
+      add(state, {
+        code: GraftErrorCode.LINT_FAILED,
+        severity: finding.severity === 'error' ? 'error' : 'warning',
+        extension: manifest.name,
+        step: 'lint',
+        path: finding.path,
+        message: finding.message,
+        details: { rule: finding.rule },
+      });
+    }
+  }
+};
+
 const STEPS: ReadonlyArray<{ name: StepName | 'versioning'; run: Step; after?: StepName }> = [
   { name: 'manifest', run: manifestStep },
   { name: 'grants', run: grantsStep },
@@ -570,6 +600,7 @@ const STEPS: ReadonlyArray<{ name: StepName | 'versioning'; run: Step; after?: S
   { name: 'schema-check', run: schemaCheckStep },
   { name: 'versioning', run: versioningSteps },
   { name: 'directives', run: directivesStep },
+  { name: 'lint', run: lintStep },
 ];
 
 /**

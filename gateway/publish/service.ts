@@ -12,6 +12,7 @@
 import { supergraphHash } from '../composition/index.js';
 import type { SupergraphSnapshot } from '../engine/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
+import type { LintConfig } from '../lint/index.js';
 import { EXTENSION_NAME, validateManifest, type ExtensionManifest } from '../manifest/index.js';
 import { ADMIN_SCOPE } from '../auth/index.js';
 import type {
@@ -112,8 +113,15 @@ export interface RegistryServiceOptions {
   directives?: DirectiveRuntime;
   /** The versioning rules (config `versioning`); default: a 14-day deprecation period. */
   versioning?: { deprecationDays: number };
+  /** The schema lint policy (config `lint`); default: every rule off. */
+  lint?: LintConfig;
   /** The clock of the deprecation rule (tests inject one). */
   now?: () => Date;
+  /**
+   * Control-plane events (gateway/webhooks): a release applied or refused, an extension
+   * paused or resumed. Called after the fact; must neither throw nor make the caller wait.
+   */
+  onEvent?: (event: 'release.applied' | 'release.refused' | 'extension.paused' | 'extension.resumed', data: Record<string, unknown>) => void;
   /**
    * Re-reads what else the gateway keeps from the store (the operation registry), at
    * start and on every sync from the store.
@@ -145,8 +153,10 @@ export class RegistryService {
   readonly #checkUrl: ((url: string) => Promise<void>) | undefined;
   readonly #directives: DirectiveRuntime | undefined;
   readonly #deprecationDays: number;
+  readonly #lint: LintConfig;
   readonly #now: () => Date;
   readonly #onSync: (() => Promise<void>) | undefined;
+  readonly #onEvent: RegistryServiceOptions['onEvent'];
   #queue: Promise<unknown> = Promise.resolve();
   /** The supergraph this process serves (set by every activation). */
   #servedId: number | undefined;
@@ -162,13 +172,20 @@ export class RegistryService {
     this.#checkUrl = options.checkUrl;
     this.#directives = options.directives;
     this.#deprecationDays = options.versioning?.deprecationDays ?? 14;
+    this.#lint = options.lint ?? { rules: {} };
     this.#now = options.now ?? (() => new Date());
     this.#onSync = options.onSync;
+    this.#onEvent = options.onEvent;
   }
 
   /** The deprecation period of the versioning rules, in days. */
   get deprecationDays(): number {
     return this.#deprecationDays;
+  }
+
+  /** The schema lint policy publish applies (graft check --registry reads it). */
+  get lintConfig(): LintConfig {
+    return this.#lint;
   }
 
   /** The @policy names the gateway config registers (graft check --registry reads them). */
@@ -380,9 +397,26 @@ export class RegistryService {
    * unless every step of every member passes; a refusal lists every finding.
    */
   async release(input: ReleaseInput, actor: Actor): Promise<ReleaseResult> {
-    const members = validateMembers(input);
-    const force = input.force === undefined ? undefined : checkForce(input.force, actor, members[0]?.manifest.name);
-    return this.#serialize(() => this.#retryOnConflict(() => this.#releaseOnce(members, input, force, actor)));
+    try {
+      const members = validateMembers(input);
+      const force = input.force === undefined ? undefined : checkForce(input.force, actor, members[0]?.manifest.name);
+      const result = await this.#serialize(() => this.#retryOnConflict(() => this.#releaseOnce(members, input, force, actor)));
+      this.#onEvent?.('release.applied', {
+        release: result.release.id,
+        supergraph: result.supergraph,
+        versions: result.release.members,
+        retired: result.release.retired,
+        actor: actor.subject,
+        ...(result.release.reason === undefined ? {} : { reason: result.release.reason }),
+      });
+      return result;
+    } catch (error) {
+      if (error instanceof GraftError) {
+        const named = input.extensions.map((e) => (e.manifest as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string');
+        this.#onEvent?.('release.refused', { extensions: [...named, ...(input.retire ?? [])], code: error.code, message: error.message, actor: actor.subject });
+      }
+      throw error;
+    }
   }
 
   /** One run of a release, from reading the registry to the swap. */
@@ -427,6 +461,7 @@ export class RegistryService {
       ...(this.#checkUrl ? { checkUrl: this.#checkUrl } : {}),
       ...(this.#directives ? { directives: this.#directives } : {}),
       deprecationDays: this.#deprecationDays,
+      lint: this.#lint,
       now: this.#now(),
       ...(force ? { force: { reason: force.reason, by: actor.subject } } : {}),
     });
@@ -481,7 +516,8 @@ export class RegistryService {
         report: result.reports.get(version.extension)!,
       })),
       retired: stored.extensions.filter((e) => retire.includes(e.name)),
-      hints: result.hints,
+      // What did not refuse but should be seen (lint warnings) travels with the hints.
+      hints: [...result.hints, ...result.findings.filter((f) => f.severity === 'warning').map((f) => `[${f.extension}] ${f.code}${f.path ? ` at ${f.path}` : ''}: ${f.message}`)],
       notChecked: result.notChecked,
     };
   }
@@ -492,6 +528,7 @@ export class RegistryService {
       await this.getExtension(name);
       const record = await this.#store.setStatus(name, status, actor.subject);
       this.#updateRuntime(record);
+      this.#onEvent?.(status === 'paused' ? 'extension.paused' : 'extension.resumed', { extension: name, actor: actor.subject });
       return record;
     });
   }

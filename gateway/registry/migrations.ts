@@ -224,6 +224,72 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 7,
+    name: 'control plane: extension keys, webhooks',
+    up: `
+      -- Credentials for one extension's CI (graft keys create). Only the sha256 of a key is
+      -- kept: keys are 256-bit random values, so a fast hash is as good as a slow one and a
+      -- stolen registry file holds no usable key.
+      CREATE TABLE extension_keys (
+        id           TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+        prefix       TEXT NOT NULL,
+        hash         TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+        extension    TEXT NOT NULL REFERENCES extensions (name),
+        scopes       TEXT NOT NULL CHECK (json_valid(scopes)),
+        description  TEXT NOT NULL DEFAULT '',
+        created_by   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT,
+        last_used_at TEXT,
+        revoked_at   TEXT,
+        revoked_by   TEXT
+      );
+      CREATE INDEX extension_keys_by_extension ON extension_keys (extension, created_at);
+      -- A revoked key stays revoked: nothing may bring it back.
+      CREATE TRIGGER extension_keys_stay_revoked BEFORE UPDATE OF revoked_at ON extension_keys
+      WHEN OLD.revoked_at IS NOT NULL
+      BEGIN
+        SELECT RAISE(ABORT, 'a revoked key stays revoked: create a new key instead');
+      END;
+      CREATE TRIGGER extension_keys_fixed BEFORE UPDATE OF id, prefix, hash, extension, scopes, created_by, created_at, expires_at ON extension_keys
+      BEGIN
+        SELECT RAISE(ABORT, 'a key cannot be changed: revoke it and create a new one');
+      END;
+
+      -- Signed webhooks: endpoints operators register, and the delivery queue (at least
+      -- once: a delivery stays pending, with its next attempt, until an endpoint answers 2xx
+      -- or its attempts run out), which is also the delivery log. The secret signs bodies,
+      -- so it is kept as it is.
+      CREATE TABLE webhooks (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        url         TEXT NOT NULL,
+        events      TEXT NOT NULL CHECK (json_valid(events)),
+        secret      TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_by  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        deleted_at  TEXT
+      );
+      CREATE TABLE webhook_deliveries (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook_id       INTEGER NOT NULL REFERENCES webhooks (id),
+        event_id         TEXT NOT NULL,
+        event            TEXT NOT NULL,
+        body             TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT,
+        locked_until     TEXT,
+        last_status_code INTEGER,
+        last_error       TEXT,
+        created_at       TEXT NOT NULL,
+        delivered_at     TEXT
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

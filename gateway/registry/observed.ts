@@ -16,7 +16,11 @@ export type RegistryWrite =
   | 'saveSupergraph'
   | 'saveOperation'
   | 'deleteOperation'
-  | 'addSigningKey';
+  | 'addSigningKey'
+  | 'createExtensionKey'
+  | 'revokeExtensionKey'
+  | 'createWebhook'
+  | 'deleteWebhook';
 
 /**
  * `onWrite` runs after a write committed (never for a refused one, nor for a write that
@@ -51,6 +55,20 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     deleteOperation: (name, actor) => after('deleteOperation', store.deleteOperation(name, actor), (removed) => removed !== undefined),
     listSigningKeys: () => store.listSigningKeys(),
     addSigningKey: (key, actor) => after('addSigningKey', store.addSigningKey(key, actor)),
+    createExtensionKey: (input, actor) => after('createExtensionKey', store.createExtensionKey(input, actor)),
+    listExtensionKeys: (options) => store.listExtensionKeys(options),
+    findExtensionKey: (id) => store.findExtensionKey(id),
+    revokeExtensionKey: (id, actor) => after('revokeExtensionKey', store.revokeExtensionKey(id, actor)),
+    // Not a registry change other processes need to learn about.
+    touchExtensionKey: (id, at) => store.touchExtensionKey(id, at),
+    createWebhook: (input, actor) => after('createWebhook', store.createWebhook(input, actor)),
+    listWebhooks: () => store.listWebhooks(),
+    deleteWebhook: (id, actor) => after('deleteWebhook', store.deleteWebhook(id, actor)),
+    // The delivery queue is the webhook dispatcher's business, not a change of the graph.
+    enqueueWebhookEvent: (input) => store.enqueueWebhookEvent(input),
+    claimWebhookDeliveries: (now, limit, leaseMs) => store.claimWebhookDeliveries(now, limit, leaseMs),
+    recordWebhookAttempt: (id, outcome) => store.recordWebhookAttempt(id, outcome),
+    listWebhookDeliveries: (options) => store.listWebhookDeliveries(options),
     ...(store.watchChanges ? { watchChanges: store.watchChanges.bind(store) } : {}),
     ...(store.competeForLeadership ? { competeForLeadership: store.competeForLeadership.bind(store) } : {}),
     close: () => store.close(),

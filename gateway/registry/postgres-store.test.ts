@@ -10,6 +10,7 @@ import { postgresAvailability, startTestPostgres, type TestPostgres } from '../.
 import { GraftError, GraftErrorCode } from '../errors/index.js';
 import { LATEST_SCHEMA_VERSION, openPostgresRegistry, POSTGRES_MIGRATIONS, type PostgresRegistryStore } from './index.js';
 import { MIGRATIONS } from './migrations.js';
+import { controlStoreContract } from './control-contract.js';
 import { releaseContract } from './release-contract.js';
 import { newVersion, registryStoreContract, rejectsWith, type ContractTables } from './store-contract.js';
 
@@ -86,6 +87,17 @@ describe('releases on PostgreSQL', { skip: skip ?? false }, () => {
     return open();
   });
 });
+
+controlStoreContract(
+  'PostgreSQL',
+  {
+    setUp: freshRegistry,
+    tearDown: closeAll,
+    open: () => open(),
+    exec: (sql) => raw(async (client) => void (await client.query(sql))),
+  },
+  { skip },
+);
 
 describe('PostgreSQL only', { skip: skip ?? false }, () => {
   beforeEach(freshRegistry);

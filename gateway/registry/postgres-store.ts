@@ -50,6 +50,14 @@ import type {
   ReleaseRecord,
   StoredSigningKey,
   SupergraphRecord,
+  ClaimedWebhookDelivery,
+  ExtensionKeyRecord,
+  ExtensionKeyScope,
+  NewExtensionKey,
+  NewWebhook,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookRecord,
 } from './types.js';
 
 /** The channel of the change nudges. */
@@ -129,6 +137,83 @@ interface AuditRow {
 }
 
 const iso = (value: Date): string => value.toISOString();
+const isoOrUndefined = (value: Date | null): string | undefined => (value === null ? undefined : value.toISOString());
+
+interface ExtensionKeyRow {
+  id: string;
+  prefix: string;
+  hash: string;
+  extension: string;
+  scopes: ExtensionKeyScope[];
+  description: string;
+  created_by: string;
+  created_at: Date;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+}
+
+function toExtensionKey(row: ExtensionKeyRow): ExtensionKeyRecord {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    extension: row.extension,
+    scopes: row.scopes,
+    description: row.description,
+    createdBy: row.created_by,
+    createdAt: iso(row.created_at),
+    expiresAt: isoOrUndefined(row.expires_at),
+    lastUsedAt: isoOrUndefined(row.last_used_at),
+    revokedAt: isoOrUndefined(row.revoked_at),
+    revokedBy: row.revoked_by ?? undefined,
+  };
+}
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  description: string;
+  created_by: string;
+  created_at: Date;
+  deleted_at: Date | null;
+}
+
+const toWebhook = (row: WebhookRow): WebhookRecord => ({ id: Number(row.id), url: row.url, events: row.events, description: row.description, createdBy: row.created_by, createdAt: iso(row.created_at) });
+
+interface WebhookDeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event: string;
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+function toDelivery(row: WebhookDeliveryRow): WebhookDeliveryRecord {
+  return {
+    id: Number(row.id),
+    webhookId: Number(row.webhook_id),
+    eventId: row.event_id,
+    event: row.event,
+    body: row.body,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: isoOrUndefined(row.next_attempt_at),
+    lastStatusCode: row.last_status_code ?? undefined,
+    lastError: row.last_error ?? undefined,
+    createdAt: iso(row.created_at),
+    deliveredAt: isoOrUndefined(row.delivered_at),
+  };
+}
 
 function toExtension(row: ExtensionRow): ExtensionRecord {
   return {
@@ -541,6 +626,131 @@ export class PostgresRegistryStore implements RegistryStore {
       await this.#audit(tx, at, actor, 'upstream-key', undefined, { kid: key.kid, signsFrom: key.signsFrom });
       return { ...key, createdAt: at };
     });
+  }
+
+  async createExtensionKey(input: NewExtensionKey, actor: string): Promise<ExtensionKeyRecord> {
+    return this.#write(async (tx) => {
+      await this.#extensionIn(tx, input.extension);
+      const at = now();
+      const { rows } = await tx.query<ExtensionKeyRow>(
+        `INSERT INTO extension_keys (id, prefix, hash, extension, scopes, description, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9) RETURNING *`,
+        [input.id, input.prefix, input.hash, input.extension, JSON.stringify(input.scopes), input.description, actor, at, input.expiresAt ?? null],
+      );
+      await this.#audit(tx, at, actor, 'key-create', input.extension, { key: input.id, prefix: input.prefix, scopes: input.scopes, ...(input.expiresAt ? { expiresAt: input.expiresAt } : {}) });
+      return toExtensionKey(rows[0]!);
+    });
+  }
+
+  async listExtensionKeys(options: { extension?: string } = {}): Promise<ExtensionKeyRecord[]> {
+    const rows =
+      options.extension === undefined
+        ? await this.#read<ExtensionKeyRow>('SELECT * FROM extension_keys ORDER BY created_at, id COLLATE "C"')
+        : await this.#read<ExtensionKeyRow>('SELECT * FROM extension_keys WHERE extension = $1 ORDER BY created_at, id COLLATE "C"', [options.extension]);
+    return rows.map(toExtensionKey);
+  }
+
+  async findExtensionKey(id: string): Promise<(ExtensionKeyRecord & { hash: string }) | undefined> {
+    const [row] = await this.#read<ExtensionKeyRow>('SELECT * FROM extension_keys WHERE id = $1', [id]);
+    return row === undefined ? undefined : { ...toExtensionKey(row), hash: row.hash };
+  }
+
+  async revokeExtensionKey(id: string, actor: string): Promise<ExtensionKeyRecord> {
+    return this.#write(async (tx) => {
+      const [before] = (await tx.query<ExtensionKeyRow>('SELECT * FROM extension_keys WHERE id = $1', [id])).rows;
+      if (before === undefined) throw new GraftError(GraftErrorCode.NOT_FOUND, `There is no extension key "${id}": graft keys list shows the ids.`, { details: { key: id } });
+      if (before.revoked_at !== null) return toExtensionKey(before);
+      const at = now();
+      const { rows } = await tx.query<ExtensionKeyRow>('UPDATE extension_keys SET revoked_at = $2, revoked_by = $3 WHERE id = $1 RETURNING *', [id, at, actor]);
+      await this.#audit(tx, at, actor, 'key-revoke', before.extension, { key: id, prefix: before.prefix });
+      return toExtensionKey(rows[0]!);
+    });
+  }
+
+  async touchExtensionKey(id: string, at: string): Promise<void> {
+    await this.#read('UPDATE extension_keys SET last_used_at = $2 WHERE id = $1', [id, at]);
+  }
+
+  async createWebhook(input: NewWebhook, actor: string): Promise<WebhookRecord> {
+    return this.#write(async (tx) => {
+      const at = now();
+      const { rows } = await tx.query<WebhookRow>(
+        'INSERT INTO webhooks (url, events, secret, description, created_by, created_at) VALUES ($1, $2::jsonb, $3, $4, $5, $6) RETURNING *',
+        [input.url, JSON.stringify(input.events), input.secret, input.description, actor, at],
+      );
+      const webhook = toWebhook(rows[0]!);
+      await this.#audit(tx, at, actor, 'webhook-create', undefined, { webhook: webhook.id, url: input.url, events: input.events });
+      return webhook;
+    });
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    return (await this.#read<WebhookRow>('SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY id')).map(toWebhook);
+  }
+
+  async deleteWebhook(id: number, actor: string): Promise<WebhookRecord> {
+    return this.#write(async (tx) => {
+      const [row] = (await tx.query<WebhookRow>('SELECT * FROM webhooks WHERE id = $1 AND deleted_at IS NULL', [id])).rows;
+      if (row === undefined) throw new GraftError(GraftErrorCode.NOT_FOUND, `There is no webhook ${id}: GET /admin/webhooks lists them.`, { details: { webhook: id } });
+      const at = now();
+      await tx.query('UPDATE webhooks SET deleted_at = $2 WHERE id = $1', [id, at]);
+      await tx.query(
+        `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = 'the webhook was deleted' WHERE webhook_id = $1 AND status = 'pending'`,
+        [id],
+      );
+      await this.#audit(tx, at, actor, 'webhook-delete', undefined, { webhook: id, url: row.url });
+      return toWebhook(row);
+    });
+  }
+
+  async enqueueWebhookEvent(input: { eventId: string; event: string; body: string; at: string }): Promise<number> {
+    // One statement: a delivery for every endpoint that wants the event. Not a registry change (no audit row).
+    const rows = await this.#read<{ id: string }>(
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, event, body, status, attempts, next_attempt_at, created_at)
+       SELECT id, $1, $2, $3, 'pending', 0, $4, $4 FROM webhooks WHERE deleted_at IS NULL AND events ? $2 ORDER BY id RETURNING id`,
+      [input.eventId, input.event, input.body, input.at],
+    );
+    return rows.length;
+  }
+
+  async claimWebhookDeliveries(at: string, limit: number, leaseMs: number): Promise<ClaimedWebhookDelivery[]> {
+    // SKIP LOCKED: replicas claiming together each get other deliveries, none waits.
+    const rows = await this.#read<WebhookDeliveryRow & { url: string; secret: string }>(
+      `WITH due AS (
+         SELECT id FROM webhook_deliveries
+         WHERE status = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+         ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE webhook_deliveries d SET locked_until = $1::timestamptz + make_interval(secs => $3::double precision / 1000)
+       FROM due, webhooks w WHERE d.id = due.id AND w.id = d.webhook_id
+       RETURNING d.*, w.url, w.secret`,
+      [at, limit, leaseMs],
+    );
+    return rows.sort((a, b) => Number(a.id) - Number(b.id)).map((row) => ({ ...toDelivery(row), url: row.url, secret: row.secret }));
+  }
+
+  async recordWebhookAttempt(id: number, outcome: { at: string; delivered: boolean; statusCode?: number; error?: string; retryAt?: string }): Promise<void> {
+    await this.#read(
+      `UPDATE webhook_deliveries SET attempts = attempts + 1, status = $2, next_attempt_at = $3, locked_until = NULL,
+         last_status_code = $4, last_error = $5, delivered_at = $6
+       WHERE id = $1 AND status = 'pending'`,
+      [
+        id,
+        outcome.delivered ? 'delivered' : outcome.retryAt === undefined ? 'failed' : 'pending',
+        outcome.delivered ? null : (outcome.retryAt ?? null),
+        outcome.statusCode ?? null,
+        outcome.error ?? null,
+        outcome.delivered ? outcome.at : null,
+      ],
+    );
+  }
+
+  async listWebhookDeliveries(options: { webhookId?: number; limit?: number } = {}): Promise<WebhookDeliveryRecord[]> {
+    const rows =
+      options.webhookId === undefined
+        ? await this.#read<WebhookDeliveryRow>('SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT $1', [options.limit ?? null])
+        : await this.#read<WebhookDeliveryRow>('SELECT * FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2', [options.webhookId, options.limit ?? null]);
+    return rows.map(toDelivery);
   }
 
   async lastChangeId(): Promise<number> {

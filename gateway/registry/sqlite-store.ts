@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database, { type Database as SqliteDatabase, type Statement } from 'better-sqlite3';
+import { GraftError, GraftErrorCode } from '../errors/index.js';
 import type { ExtensionManifest } from '../manifest/index.js';
 import { applyMigrations } from './migrations.js';
 import {
@@ -25,20 +26,28 @@ import {
 } from './rules.js';
 import type {
   AuditEvent,
+  ClaimedWebhookDelivery,
+  ExtensionKeyRecord,
+  ExtensionKeyScope,
   ExtensionRecord,
   ExtensionStatus,
   ExtensionVersionRecord,
   NewExtension,
+  NewExtensionKey,
   NewOperation,
   NewRelease,
   NewSigningKey,
   NewSupergraph,
   NewVersion,
+  NewWebhook,
   RegisteredOperationRecord,
   RegistryStore,
   ReleaseRecord,
   StoredSigningKey,
   SupergraphRecord,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookRecord,
 } from './types.js';
 
 export interface SqliteRegistryOptions {
@@ -101,6 +110,45 @@ interface ReleaseMemberRow {
   version: string | null;
   change: 'publish' | 'retire';
 }
+interface ExtensionKeyRow {
+  id: string;
+  prefix: string;
+  hash: string;
+  extension: string;
+  scopes: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+interface WebhookRow {
+  id: number;
+  url: string;
+  events: string;
+  secret: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+interface WebhookDeliveryRow {
+  id: number;
+  webhook_id: number;
+  event_id: string;
+  event: string;
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: string | null;
+  locked_until: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
 interface AuditRow {
   id: number;
   at: string;
@@ -158,6 +206,47 @@ function toSupergraph(row: SupergraphRow): SupergraphRecord {
     members: JSON.parse(row.members) as Members,
     createdAt: row.created_at,
   };
+}
+
+function toExtensionKey(row: ExtensionKeyRow): ExtensionKeyRecord {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    extension: row.extension,
+    scopes: JSON.parse(row.scopes) as ExtensionKeyScope[],
+    description: row.description,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at ?? undefined,
+    lastUsedAt: row.last_used_at ?? undefined,
+    revokedAt: row.revoked_at ?? undefined,
+    revokedBy: row.revoked_by ?? undefined,
+  };
+}
+
+function toWebhook(row: WebhookRow): WebhookRecord {
+  return { id: row.id, url: row.url, events: JSON.parse(row.events) as string[], description: row.description, createdBy: row.created_by, createdAt: row.created_at };
+}
+
+function toDelivery(row: WebhookDeliveryRow): WebhookDeliveryRecord {
+  return {
+    id: row.id,
+    webhookId: row.webhook_id,
+    eventId: row.event_id,
+    event: row.event,
+    body: row.body,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at ?? undefined,
+    lastStatusCode: row.last_status_code ?? undefined,
+    lastError: row.last_error ?? undefined,
+    createdAt: row.created_at,
+    deliveredAt: row.delivered_at ?? undefined,
+  };
+}
+
+function keyNotFound(id: string): GraftError {
+  return new GraftError(GraftErrorCode.NOT_FOUND, `There is no extension key "${id}": graft keys list shows the ids.`, { details: { key: id } });
 }
 
 function toAudit(row: AuditRow): AuditEvent {
@@ -499,6 +588,129 @@ export class SqliteRegistryStore implements RegistryStore {
     return remove.immediate();
   }
 
+  async createExtensionKey(input: NewExtensionKey, actor: string): Promise<ExtensionKeyRecord> {
+    const create = this.db.transaction((): ExtensionKeyRow => {
+      if (this.sql.getExtension.get(input.extension) === undefined) throw notFound(input.extension);
+      const at = now();
+      const row: ExtensionKeyRow = {
+        id: input.id,
+        prefix: input.prefix,
+        hash: input.hash,
+        extension: input.extension,
+        scopes: JSON.stringify(input.scopes),
+        description: input.description,
+        created_by: actor,
+        created_at: at,
+        expires_at: input.expiresAt ?? null,
+        last_used_at: null,
+        revoked_at: null,
+        revoked_by: null,
+      };
+      this.sql.insertExtensionKey.run(row);
+      this.audit(at, actor, 'key-create', input.extension, { key: input.id, prefix: input.prefix, scopes: input.scopes, ...(input.expiresAt ? { expiresAt: input.expiresAt } : {}) });
+      return row;
+    });
+    return toExtensionKey(create.immediate());
+  }
+
+  async listExtensionKeys(options: { extension?: string } = {}): Promise<ExtensionKeyRecord[]> {
+    const rows = options.extension === undefined ? this.sql.listExtensionKeys.all() : this.sql.listExtensionKeysFor.all(options.extension);
+    return (rows as ExtensionKeyRow[]).map(toExtensionKey);
+  }
+
+  async findExtensionKey(id: string): Promise<(ExtensionKeyRecord & { hash: string }) | undefined> {
+    const row = this.sql.getExtensionKey.get(id) as ExtensionKeyRow | undefined;
+    return row === undefined ? undefined : { ...toExtensionKey(row), hash: row.hash };
+  }
+
+  async revokeExtensionKey(id: string, actor: string): Promise<ExtensionKeyRecord> {
+    const revoke = this.db.transaction((): ExtensionKeyRow => {
+      const before = this.sql.getExtensionKey.get(id) as ExtensionKeyRow | undefined;
+      if (before === undefined) throw keyNotFound(id);
+      if (before.revoked_at !== null) return before;
+      const at = now();
+      this.sql.revokeExtensionKey.run({ id, at, actor });
+      this.audit(at, actor, 'key-revoke', before.extension, { key: id, prefix: before.prefix });
+      return { ...before, revoked_at: at, revoked_by: actor };
+    });
+    return toExtensionKey(revoke.immediate());
+  }
+
+  async touchExtensionKey(id: string, at: string): Promise<void> {
+    this.sql.touchExtensionKey.run({ id, at });
+  }
+
+  async createWebhook(input: NewWebhook, actor: string): Promise<WebhookRecord> {
+    const create = this.db.transaction((): WebhookRecord => {
+      const at = now();
+      const events = JSON.stringify(input.events);
+      const id = Number(this.sql.insertWebhook.run({ url: input.url, events, secret: input.secret, description: input.description, created_by: actor, created_at: at }).lastInsertRowid);
+      this.audit(at, actor, 'webhook-create', undefined, { webhook: id, url: input.url, events: input.events });
+      return { id, url: input.url, events: JSON.parse(events) as string[], description: input.description, createdBy: actor, createdAt: at };
+    });
+    return create.immediate();
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    return (this.sql.listWebhooks.all() as WebhookRow[]).map(toWebhook);
+  }
+
+  async deleteWebhook(id: number, actor: string): Promise<WebhookRecord> {
+    const remove = this.db.transaction((): WebhookRecord => {
+      const row = this.sql.getWebhook.get(id) as WebhookRow | undefined;
+      if (row === undefined || row.deleted_at !== null) {
+        throw new GraftError(GraftErrorCode.NOT_FOUND, `There is no webhook ${id}: GET /admin/webhooks lists them.`, { details: { webhook: id } });
+      }
+      const at = now();
+      this.sql.deleteWebhook.run({ id, at });
+      this.sql.dropPendingDeliveries.run({ id, at });
+      this.audit(at, actor, 'webhook-delete', undefined, { webhook: id, url: row.url });
+      return toWebhook(row);
+    });
+    return remove.immediate();
+  }
+
+  async enqueueWebhookEvent(input: { eventId: string; event: string; body: string; at: string }): Promise<number> {
+    const enqueue = this.db.transaction((): number => {
+      let queued = 0;
+      for (const row of this.sql.listWebhooks.all() as WebhookRow[]) {
+        if (!(JSON.parse(row.events) as string[]).includes(input.event)) continue;
+        this.sql.insertDelivery.run({ webhook_id: row.id, event_id: input.eventId, event: input.event, body: input.body, at: input.at });
+        queued += 1;
+      }
+      return queued;
+    });
+    return enqueue.immediate();
+  }
+
+  async claimWebhookDeliveries(at: string, limit: number, leaseMs: number): Promise<ClaimedWebhookDelivery[]> {
+    const claim = this.db.transaction((): ClaimedWebhookDelivery[] => {
+      const rows = this.sql.dueDeliveries.all({ at, limit }) as Array<WebhookDeliveryRow & { url: string; secret: string }>;
+      const lockedUntil = new Date(Date.parse(at) + leaseMs).toISOString();
+      for (const row of rows) this.sql.lockDelivery.run({ id: row.id, locked_until: lockedUntil });
+      return rows.map((row) => ({ ...toDelivery(row), url: row.url, secret: row.secret }));
+    });
+    // IMMEDIATE: two dispatchers on one registry never claim the same delivery.
+    return claim.immediate();
+  }
+
+  async recordWebhookAttempt(id: number, outcome: { at: string; delivered: boolean; statusCode?: number; error?: string; retryAt?: string }): Promise<void> {
+    this.sql.recordAttempt.run({
+      id,
+      status: outcome.delivered ? 'delivered' : outcome.retryAt === undefined ? 'failed' : 'pending',
+      next_attempt_at: outcome.delivered ? null : (outcome.retryAt ?? null),
+      last_status_code: outcome.statusCode ?? null,
+      last_error: outcome.error ?? null,
+      delivered_at: outcome.delivered ? outcome.at : null,
+    });
+  }
+
+  async listWebhookDeliveries(options: { webhookId?: number; limit?: number } = {}): Promise<WebhookDeliveryRecord[]> {
+    const limit = options.limit ?? -1;
+    const rows = options.webhookId === undefined ? this.sql.listDeliveries.all({ limit }) : this.sql.listDeliveriesFor.all({ webhook_id: options.webhookId, limit });
+    return (rows as WebhookDeliveryRow[]).map(toDelivery);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -597,6 +809,43 @@ function prepareStatements(db: SqliteDatabase) {
     insertSigningKey: prepare(
       `INSERT INTO upstream_signing_keys (kid, public_jwk, sealed_private_jwk, created_at, signs_from) VALUES (@kid, @public_jwk, @sealed_private_jwk, @created_at, @signs_from)`,
     ),
+    insertExtensionKey: prepare(
+      `INSERT INTO extension_keys (id, prefix, hash, extension, scopes, description, created_by, created_at, expires_at, last_used_at, revoked_at, revoked_by)
+       VALUES (@id, @prefix, @hash, @extension, @scopes, @description, @created_by, @created_at, @expires_at, @last_used_at, @revoked_at, @revoked_by)`,
+    ),
+    getExtensionKey: prepare('SELECT * FROM extension_keys WHERE id = ?'),
+    listExtensionKeys: prepare('SELECT * FROM extension_keys ORDER BY created_at, id'),
+    listExtensionKeysFor: prepare('SELECT * FROM extension_keys WHERE extension = ? ORDER BY created_at, id'),
+    revokeExtensionKey: prepare('UPDATE extension_keys SET revoked_at = @at, revoked_by = @actor WHERE id = @id AND revoked_at IS NULL'),
+    touchExtensionKey: prepare('UPDATE extension_keys SET last_used_at = @at WHERE id = @id'),
+    insertWebhook: prepare(
+      'INSERT INTO webhooks (url, events, secret, description, created_by, created_at) VALUES (@url, @events, @secret, @description, @created_by, @created_at)',
+    ),
+    getWebhook: prepare('SELECT * FROM webhooks WHERE id = ?'),
+    listWebhooks: prepare('SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY id'),
+    deleteWebhook: prepare('UPDATE webhooks SET deleted_at = @at WHERE id = @id'),
+    dropPendingDeliveries: prepare(
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = 'the webhook was deleted', delivered_at = NULL
+       WHERE webhook_id = @id AND status = 'pending'`,
+    ),
+    insertDelivery: prepare(
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, event, body, status, attempts, next_attempt_at, created_at)
+       VALUES (@webhook_id, @event_id, @event, @body, 'pending', 0, @at, @at)`,
+    ),
+    // ISO 8601 UTC strings compare in time order.
+    dueDeliveries: prepare(
+      `SELECT d.*, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= @at AND (d.locked_until IS NULL OR d.locked_until <= @at)
+       ORDER BY d.next_attempt_at, d.id LIMIT @limit`,
+    ),
+    lockDelivery: prepare('UPDATE webhook_deliveries SET locked_until = @locked_until WHERE id = @id'),
+    recordAttempt: prepare(
+      `UPDATE webhook_deliveries SET attempts = attempts + 1, status = @status, next_attempt_at = @next_attempt_at, locked_until = NULL,
+         last_status_code = @last_status_code, last_error = @last_error, delivered_at = @delivered_at
+       WHERE id = @id AND status = 'pending'`,
+    ),
+    listDeliveries: prepare('SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT @limit'),
+    listDeliveriesFor: prepare('SELECT * FROM webhook_deliveries WHERE webhook_id = @webhook_id ORDER BY id DESC LIMIT @limit'),
   };
 }
 

@@ -167,6 +167,88 @@ export interface NewOperation {
   client?: string | undefined;
 }
 
+/** What an extension key may do (graft keys create --scope): both only on its own extension. */
+export type ExtensionKeyScope = 'check' | 'publish';
+
+/**
+ * A credential for one extension's CI (graft keys create). The secret itself is never
+ * stored: only its sha256, which the store hands out to the key check alone
+ * (findExtensionKey), never in listings.
+ */
+export interface ExtensionKeyRecord {
+  /** Public identifier (16 hex digits), also embedded in the key: graft_<id>_<secret>. */
+  id: string;
+  /** The key's first characters ("graft_<id>"), to recognise it in a list or a log. */
+  prefix: string;
+  extension: string;
+  scopes: ExtensionKeyScope[];
+  description: string;
+  createdBy: string;
+  createdAt: string; // ISO 8601
+  /** undefined: never expires. */
+  expiresAt: string | undefined;
+  lastUsedAt: string | undefined;
+  revokedAt: string | undefined;
+  revokedBy: string | undefined;
+}
+
+export interface NewExtensionKey {
+  id: string;
+  prefix: string;
+  /** sha256 (hex) of the whole key. */
+  hash: string;
+  extension: string;
+  scopes: ExtensionKeyScope[];
+  description: string;
+  expiresAt?: string;
+}
+
+/** An endpoint an operator registered for control-plane events (gateway/webhooks). */
+export interface WebhookRecord {
+  id: number;
+  url: string;
+  /** Event types it receives (e.g. release.applied). */
+  events: string[];
+  description: string;
+  createdBy: string;
+  createdAt: string; // ISO 8601
+}
+
+export interface NewWebhook {
+  url: string;
+  events: string[];
+  /** The HMAC-SHA256 key of its signatures; kept to sign, handed out only at creation. */
+  secret: string;
+  description: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint: queued, then attempted until delivered or out of attempts. */
+export interface WebhookDeliveryRecord {
+  id: number;
+  webhookId: number;
+  /** The event's id: the same in every delivery of it (receivers deduplicate by it). */
+  eventId: string;
+  event: string;
+  /** The JSON body sent, exactly. */
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /** When the next attempt is due (pending only). */
+  nextAttemptAt: string | undefined;
+  lastStatusCode: number | undefined;
+  lastError: string | undefined;
+  createdAt: string;
+  deliveredAt: string | undefined;
+}
+
+/** A due delivery, claimed by one dispatcher, with what it needs to send it. */
+export interface ClaimedWebhookDelivery extends WebhookDeliveryRecord {
+  url: string;
+  secret: string;
+}
+
 export interface RegistryStore {
   /** Registers a new extension (no version yet). Throws GraftError EXTENSION_NAME_TAKEN. */
   createExtension(input: NewExtension, actor: string): Promise<ExtensionRecord>;
@@ -253,6 +335,50 @@ export interface RegistryStore {
    * the registry (an advisory lock). Absent: the process's own role decides (gateway/cluster).
    */
   competeForLeadership?(onChange: (leader: boolean) => void, options?: { retryMs?: number }): RegistryLeadership;
+
+  /**
+   * Stores a new extension key (hash only) and records an audit event 'key-create'.
+   * Throws EXTENSION_NOT_FOUND when the extension is not registered.
+   */
+  createExtensionKey(input: NewExtensionKey, actor: string): Promise<ExtensionKeyRecord>;
+  /** Keys, oldest first; with `extension`, that extension's only. Never the hash. */
+  listExtensionKeys(options?: { extension?: string }): Promise<ExtensionKeyRecord[]>;
+  /** The key with its stored hash, for the key check only; undefined when there is none. */
+  findExtensionKey(id: string): Promise<(ExtensionKeyRecord & { hash: string }) | undefined>;
+  /**
+   * Revokes a key for good and records an audit event 'key-revoke'. Revoking a revoked key
+   * changes nothing and returns it as it is. Throws NOT_FOUND for an unknown id.
+   */
+  revokeExtensionKey(id: string, actor: string): Promise<ExtensionKeyRecord>;
+  /** Notes that the key was just used (last use in `graft keys list`); no audit event, not a change. */
+  touchExtensionKey(id: string, at: string): Promise<void>;
+
+  /** Registers a webhook endpoint and records an audit event 'webhook-create'. */
+  createWebhook(input: NewWebhook, actor: string): Promise<WebhookRecord>;
+  /** Endpoints, oldest first; never their secrets. */
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /**
+   * Removes an endpoint and its queued deliveries (the delivery log of what was attempted
+   * stays) and records an audit event 'webhook-delete'. Throws NOT_FOUND.
+   */
+  deleteWebhook(id: number, actor: string): Promise<WebhookRecord>;
+  /**
+   * Queues one event: a pending delivery for every endpoint that wants `event`, due now, in
+   * one transaction. Returns how many were queued. Not a registry change (no audit event).
+   */
+  enqueueWebhookEvent(input: { eventId: string; event: string; body: string; at: string }): Promise<number>;
+  /**
+   * Claims up to `limit` pending deliveries due at `now` that no other dispatcher holds, for
+   * `leaseMs` (a dispatcher that dies mid-delivery leaves them to the next after the lease).
+   */
+  claimWebhookDeliveries(now: string, limit: number, leaseMs: number): Promise<ClaimedWebhookDelivery[]>;
+  /**
+   * The outcome of one attempt: delivered, or failed with the next attempt due at
+   * `retryAt` (undefined: no attempt left, the delivery is failed for good).
+   */
+  recordWebhookAttempt(id: number, outcome: { at: string; delivered: boolean; statusCode?: number; error?: string; retryAt?: string }): Promise<void>;
+  /** The delivery log, newest first; with `webhookId`, that endpoint's only. */
+  listWebhookDeliveries(options?: { webhookId?: number; limit?: number }): Promise<WebhookDeliveryRecord[]>;
 
   close(): Promise<void>;
 }

@@ -10,6 +10,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { adminApi } from '../admin/index.js';
+import { ExtensionKeys } from '../keys/index.js';
+import { WebhookDispatcher } from '../webhooks/index.js';
 import { ADMIN_UI_PREFIX, adminUi } from '../admin-ui/index.js';
 import {
   ANONYMOUS,
@@ -176,6 +178,13 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   const fixedLeader = role?.leader ?? true;
   const openedStore = options.store ?? (await openConfiguredRegistry(config, logger));
   const store = onRegistryChange ? observeRegistryWrites(openedStore, onRegistryChange) : openedStore;
+  // Signed webhooks: every process queues events in the registry, the leader sends them.
+  const webhooks = new WebhookDispatcher({
+    store,
+    networkPolicy: config.networkPolicy,
+    ...config.webhooks,
+    onError: (error) => logger.error({ err: error }, 'webhook dispatcher failed'),
+  });
   const devIssuer = config.mode === 'development' ? await loadOrCreateDevIssuer(config.dataDir) : undefined;
   const verifier = await buildVerifier(config, devIssuer);
 
@@ -233,6 +242,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     // Telemetry's step comes last (it reads the final errors). Other steps (resolver
     // directives) go before it, each wrapped in telemetry.traceResultStep(name, step) for its span.
     resultSteps: [telemetry.traceResultStep('directives', directives.resultStep), telemetry.traceResultStep('telemetry', telemetry.resultStep)],
+    onBreakerChange: (extension, state) => webhooks.emit(state === 'opened' ? 'breaker.opened' : 'breaker.closed', { extension }),
     logger: {
       debug: (m) => gatewayLogger.debug(m),
       info: (m) => gatewayLogger.info(m),
@@ -291,6 +301,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     knownPolicies: new Set(Object.keys(config.authorization.policies)),
     checkUrl: (url) => checkSubgraphUrl(url, config.networkPolicy),
     versioning: config.versioning,
+    lint: config.lint,
     directives,
     ...(options.clock ? { now: options.clock } : {}),
     // Another process's change may be a registered operation or a rotated upstream key.
@@ -298,6 +309,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       await operations.load();
       await upstreamTokens.refresh();
     },
+    onEvent: (event, data) => webhooks.emit(event, data),
   });
   await registry.loadActive();
   // Registering the operations folder writes the registry: once, by the leader; the other
@@ -319,6 +331,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     ...config.health,
     fetchServiceSdl: fetchServiceSdlOver(agent, (name) => upstreamTokens.tokenFor(HEALTH_PRINCIPAL, name, []), config.health.timeoutMs),
     registeredSdl: async (name) => (await activeVersionOf(name))?.sdl,
+    onDrift: (name, drift) => webhooks.emit('drift.detected', { extension: name, ...(drift.summary === undefined ? {} : { summary: drift.summary }), checkedAt: drift.checkedAt }),
     listTargets: async () => {
       const targets: Array<{ name: string; url: string }> = [];
       for (const extension of await store.listExtensions()) {
@@ -344,6 +357,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     logger: logger.child({ component: 'registry' }),
     fixedLeader,
     onLeadership: (leads) => {
+      webhooks.deliver(leads);
       if (!leads) return void health.stop();
       health.start();
       // A replica elected later registers the folder then (unchanged documents write nothing).
@@ -485,11 +499,14 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     prefix: '/admin',
     registry,
     verifier,
+    keys: new ExtensionKeys(store),
+    keyRateLimitPerMinute: config.keyRateLimitPerMinute,
     health,
     publishRateLimitPerMinute: config.publishRateLimitPerMinute,
     currentSupergraph: () => gateway.current,
     stats: () => telemetry.stats.snapshot(),
     operations,
+    webhooks,
   });
   // The extension catalog page (static and public; its data comes from the admin API above).
   await app.register(adminUi, { prefix: ADMIN_UI_PREFIX });
@@ -523,6 +540,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       await link.close();
       // fastify.close stops accepting and waits for in-flight requests; then the rest.
       await app.close();
+      await webhooks.close();
       if (apollo) await apollo.stop();
       else await gateway.stop();
       upstreamTokens.stop();

@@ -85,7 +85,8 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
-export function createExtensionResilience(options: ResilienceOptions): ExtensionResilience {
+/** `onBreakerChange`: the breaker opened, or closed again (webhooks breaker.opened / breaker.closed). */
+export function createExtensionResilience(options: ResilienceOptions, onBreakerChange?: (state: 'opened' | 'closed') => void): ExtensionResilience {
   const isFailure = (error: Error) => error instanceof UpstreamFailure;
   const breaker = circuitBreaker(handleWhen(isFailure), {
     halfOpenAfter: new ExponentialBackoff({ initialDelay: options.breakerHalfOpenAfterMs, maxDelay: 60_000 }),
@@ -97,7 +98,9 @@ export function createExtensionResilience(options: ResilienceOptions): Extension
   let trips = 0;
   breaker.onBreak(() => {
     trips += 1;
+    onBreakerChange?.('opened');
   });
+  breaker.onReset(() => onBreakerChange?.('closed'));
   const retrying = retry(
     handleWhen((error) => error instanceof UpstreamFailure && error.retryable),
     { maxAttempts: options.retries, backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 400 }) },

@@ -1,5 +1,6 @@
 // Test kit for Graft's integration tests: real HTTP servers on 127.0.0.1 ephemeral
 // ports, a real SQLite registry in a temp folder, real JWTs from the dev issuer.
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -160,3 +161,15 @@ export { startRecordingSubgraph, type Intercept, type RecordedRequest, type Reco
 export { runHotSwapScenario, type HotSwapReport } from './hot-swap.js';
 export { postgresAvailability, startTestPostgres, type PostgresAvailability, type TestPostgres } from './postgres.js';
 export { call, eventually, type Answer } from './processes.js';
+
+/** Runs bin/graft.js as CI would: a child process, its exit code and both outputs. */
+export function runGraft(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'graft.js'), ...args], { cwd: options.cwd ?? REPO_ROOT, env: { ...process.env, ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,108 @@
+// The schema lint policy over real HTTP (issue 16, item 3): set in the gateway's config,
+// applied by the publish pipeline. An `error` finding refuses with 422 LINT_FAILED listing
+// every finding with its path, and nothing is stored; `warn` findings publish with hints;
+// an invalid policy stops the start with a ConfigError.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ConfigError } from '../../gateway/config/index.js';
+import type { GraftServer } from '../../gateway/server/index.js';
+import { exampleManifest, gatewayAuthOf, http, publish, runGraft, startExamples, startGateway, tempDir, tokenFor, type RunningExamples } from '../helpers/index.js';
+
+const LINT = {
+  rules: {
+    'naming-convention': 'error',
+    'require-scopes-on-sensitive-fields': ['error', { patterns: ['email', '*Token'] }],
+    'forbidden-names': ['error', { names: ['temp*'] }],
+    'require-description': 'warn',
+  },
+} as const;
+
+describe('schema lint policy', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let server: GraftServer;
+  let examples: RunningExamples;
+  let admin: string;
+
+  before(async () => {
+    dir = await tempDir();
+    server = await startGateway(dir.path, { lint: LINT as never });
+    examples = await startExamples(gatewayAuthOf(server));
+    admin = await tokenFor(server, 'admin', ['graft:admin']);
+    for (const name of ['crm', 'orders', 'inventory'] as const) {
+      const result = await publish(server, admin, await exampleManifest(name, examples[name].url));
+      assert.equal(result.status, 201, `${name}: ${JSON.stringify(result.body)}`);
+    }
+  });
+  after(async () => {
+    await server?.close();
+    await examples?.close();
+    await dir?.remove();
+  });
+
+  const crmWith = async (version: string, fields: string) => {
+    const { manifest, sdl } = await exampleManifest('crm', examples.crm.url, { version });
+    return { manifest, sdl: sdl.replace('type Customer @key(fields: "id") {', `type Customer @key(fields: "id") {\n${fields}`) };
+  };
+
+  test('error findings refuse with 422 LINT_FAILED listing every finding with its path; nothing is stored', async () => {
+    const before = await http<{ id: number }>(`${server.url}/admin/supergraph`, { token: admin });
+    const body = await crmWith('1.1.0', '  "Reset." resetToken: String\n  "Flag." Temp_flag: Boolean\n');
+    const refused = await http<{ code: string; message: string; details: { findings: Array<{ code: string; path: string; step: string }> } }>(
+      `${server.url}/admin/extensions/crm/versions`,
+      { token: admin, body },
+    );
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, 'LINT_FAILED');
+    assert.deepEqual(
+      refused.body.details.findings.map((f) => `${f.code} ${f.step} ${f.path}`),
+      ['LINT_FAILED lint Customer.resetToken', 'LINT_FAILED lint Customer.Temp_flag', 'LINT_FAILED lint Customer.Temp_flag'],
+    );
+    assert.match(refused.body.message, /Customer\.resetToken looks sensitive \(matches "\*Token"\) but has no @requiresScopes/);
+    assert.match(refused.body.message, /Customer\.Temp_flag is not camelCase/);
+    assert.match(refused.body.message, /Customer\.Temp_flag has a forbidden name \(matches "temp\*"\)/);
+    const after = await http<{ id: number }>(`${server.url}/admin/supergraph`, { token: admin });
+    assert.equal(after.body.id, before.body.id, 'the graph did not change');
+    const versions = await http<{ versions: Array<{ version: string }> }>(`${server.url}/admin/extensions/crm/versions`, { token: admin });
+    assert.deepEqual(versions.body.versions.map((v) => v.version), ['1.0.0']);
+  });
+
+  test('warn findings publish, and come back as hints naming rule and path', async () => {
+    const published = await http<{ hints: string[] }>(`${server.url}/admin/extensions/crm/versions`, { token: admin, body: await crmWith('1.1.0', '  nickname: String\n') });
+    assert.equal(published.status, 201, JSON.stringify(published.body));
+    assert.ok(
+      published.body.hints.some((h) => h.includes('[crm] LINT_FAILED at Customer.nickname: Field Customer.nickname has no description') && h.endsWith('[require-description]')),
+      published.body.hints.join('\n'),
+    );
+  });
+
+  test('the admin API hands the policy to graft check --registry', async () => {
+    const supergraph = await http<{ lint: unknown }>(`${server.url}/admin/supergraph`, { token: admin });
+    assert.deepEqual(supergraph.body.lint, LINT);
+  });
+});
+
+describe('schema lint policy: an invalid policy stops the start', () => {
+  test('as an override: a ConfigError naming the rule, before anything listens', async () => {
+    const dir = await tempDir();
+    try {
+      await assert.rejects(startGateway(dir.path, { lint: { rules: { 'naming-convention': 'strict' } } as never }), (error: unknown) => error instanceof ConfigError && /"naming-convention"\] has severity "strict"/.test(error.message));
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  test('in GRAFT_CONFIG: graft start exits 2 and says what is wrong', async () => {
+    const dir = await tempDir();
+    try {
+      const file = join(dir.path, 'graft.config.mjs');
+      await writeFile(file, "export default { lint: { rules: { 'require-list-sizes': 'error' } } };\n");
+      const run = await runGraft(['start', '--no-examples'], { cwd: dir.path, env: { GRAFT_CONFIG: file, GRAFT_DATA_DIR: dir.path, PORT: '0' } });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /unknown rule "require-list-sizes": the rules are naming-convention/);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
