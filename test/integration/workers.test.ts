@@ -78,7 +78,8 @@ describe('graft start with GRAFT_WORKERS=2', () => {
     dir = await tempDir('graft-workers-');
     primary = spawn(process.execPath, [GRAFT, 'start', '--no-examples'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, GRAFT_WORKERS: '2', PORT: '0', GRAFT_DATA_DIR: dir.path, GRAFT_LOG_LEVEL: 'warn' },
+      // --no-examples registers no operations unless told where they are.
+      env: { ...process.env, GRAFT_WORKERS: '2', PORT: '0', GRAFT_DATA_DIR: dir.path, GRAFT_LOG_LEVEL: 'warn', GRAFT_OPERATIONS_DIR: join(REPO_ROOT, 'schema', 'operations') },
     });
     exited = new Promise((resolve) => primary.once('exit', resolve));
     primary.stdout!.on('data', (chunk) => (output += chunk));
