@@ -1,7 +1,8 @@
 // Schema checks: the versioning check of a proposed graph change — composition, schema
 // diff (subgraph and API level, breaking / dangerous / safe), usage check against client
-// operations, verdict. `graft check` runs it in CI; the publish pipeline will run the same
-// functions (DESIGN.md, "Flow of one publish": one implementation, two front doors).
+// operations, verdict. It is the schema-check step of the publish pipeline
+// (gateway/publish/pipeline.ts), which `graft check` and publish both run (DESIGN.md,
+// "Direction" 2: one pipeline, two front doors).
 //
 // Everything here is pure except the loaders, which only read files.
 export type {

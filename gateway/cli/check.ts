@@ -169,7 +169,23 @@ function writeStdout(text: string): Promise<void> {
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
+/** What `graft check` found and the exit code it means, without printing (the CLI prints it). */
+export interface CheckOutcome {
+  report: SchemaCheckReport;
+  sources: Map<string, SubgraphSource>;
+  exitCode: number;
+  /** Why the exit code is not 0. */
+  failure?: string;
+}
+
 export async function runCheckCommand(options: CheckCommandOptions): Promise<void> {
+  const outcome = await checkProposal(options);
+  await writeStdout(formatReport(outcome.report, options.format, outcome.sources));
+  if (outcome.exitCode !== ExitCode.OK) throw new CliError(`schema check failed: ${outcome.failure}.`, outcome.exitCode);
+}
+
+/** The check itself: loads the base and the proposal, runs the publish pipeline, judges the exit code. */
+export async function checkProposal(options: CheckCommandOptions): Promise<CheckOutcome> {
   if ((options.base === undefined) === (options.registry === undefined)) {
     throw new CliError('Pass the base graph with exactly one of --base <dir> (a folder laid out like schema/) or --registry <url> (a running gateway).', ExitCode.USAGE);
   }
@@ -286,14 +302,12 @@ export async function runCheckCommand(options: CheckCommandOptions): Promise<voi
     ...manifests.map(({ manifest, sdl, schemaPath }): [string, SubgraphSource] => [manifest.name, { file: schemaPath, sdl }]),
     ...proposedFiles.map(({ file, subgraph }): [string, SubgraphSource] => [subgraph.name, { file, sdl: subgraph.sdl }]),
   ]);
-  await writeStdout(formatReport(report, options.format, sources));
   const versioningJudged = history !== undefined && options.delete.length + members.length > 0 && members.every((m) => m.known !== 'sdl-only');
-  const code = exitCodeOf(report, options, versioningJudged);
-  if (code !== ExitCode.OK) {
-    const refusals = [...new Set((report.publish?.findings ?? []).filter((f) => f.severity === 'error').map((f) => f.code))];
-    const why = refusals.length > 0 ? `publish would refuse it (${refusals.join(', ')})` : `verdict ${report.verdict}${report.verdict === 'dangerous' ? ' (--fail-on dangerous)' : ''}`;
-    throw new CliError(`schema check failed: ${why}.`, code);
-  }
+  const exitCode = exitCodeOf(report, options, versioningJudged);
+  if (exitCode === ExitCode.OK) return { report, sources, exitCode };
+  const refusals = [...new Set((report.publish?.findings ?? []).filter((f) => f.severity === 'error').map((f) => f.code))];
+  const failure = refusals.length > 0 ? `publish would refuse it (${refusals.join(', ')})` : `verdict ${report.verdict}${report.verdict === 'dangerous' ? ' (--fail-on dangerous)' : ''}`;
+  return { report, sources, exitCode, failure };
 }
 
 /** Adds `graft check` to the CLI. */

@@ -12,6 +12,11 @@ import { isRelevant, rewriteDocument } from './operation.js';
 import { prepareDirectives } from './prepared.js';
 import { QuickJSSandbox, type SandboxBatch } from './sandbox.js';
 import { GraphQLError } from 'graphql';
+import { Agent } from 'undici';
+import { composeOrThrow, supergraphHash } from '../composition/index.js';
+import { GraftGateway } from '../engine/index.js';
+import { DEFAULT_RESILIENCE, ExtensionRuntimeTable, UpstreamTokenIssuer } from '../upstream/index.js';
+import { DirectiveRuntime } from './runtime.js';
 
 const PRIVACY = new URL('../../subgraphs/privacy/directives/', import.meta.url);
 const MASK = readFileSync(new URL('mask.js', PRIVACY), 'utf8');
@@ -333,5 +338,45 @@ describe('output check', () => {
     assert.equal(conformsTo(['a', null], type('l')), false);
     assert.equal(conformsTo({}, type('o')), true);
     assert.equal(conformsTo([], type('o')), false);
+  });
+});
+
+describe('DirectiveRuntime staging', () => {
+  // Only an activated supergraph's directives become the latest: a prepared snapshot that
+  // is discarded (a publish that lost a conflict) must not leak its modules into the next one.
+  test('a discarded snapshot never becomes the directives later supergraphs inherit', async () => {
+    const runtime = await DirectiveRuntime.create();
+    const agent = new Agent();
+    const gateway = new GraftGateway({
+      runtime: new ExtensionRuntimeTable(),
+      agent,
+      upstream: { defaultTimeoutMs: 1000, tokens: await UpstreamTokenIssuer.create({ issuer: 'graft-test' }) },
+      resilience: DEFAULT_RESILIENCE,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      resultSteps: [runtime.resultStep],
+    });
+    try {
+      const announced: string[][] = [];
+      runtime.wrap(gateway).onSchemaLoadOrUpdate(({ apiSchema }) => announced.push(apiSchema.getDirectives().map((d) => d.name).filter((n) => n === 'one' || n === 'two')));
+      const module = (name: string): DirectiveModule => ({ extension: 'x', version: '1.0.0', name, definition: `directive @${name} on FIELD`, modulePath: `${name}.js`, source: 'export function transform(v) { return v; }' });
+      const supergraph = (field: string) => {
+        const sdl = composeOrThrow([{ name: 'x', url: 'http://127.0.0.1:1/graphql', sdl: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) type Query { ${field}: String }` }]).supergraphSdl;
+        return { hash: supergraphHash(sdl), sdl };
+      };
+
+      const a = supergraph('a');
+      runtime.stage(a.hash, [module('one')]);
+      gateway.activate(await gateway.prepare(a), 1);
+      const b = supergraph('b');
+      runtime.stage(b.hash, [module('two')]);
+      await gateway.discard(await gateway.prepare(b));
+      // Not staged: inherits the directives served now, those of a.
+      gateway.activate(await gateway.prepare(supergraph('c')), 3);
+      assert.deepEqual(announced, [['one'], ['one']]);
+    } finally {
+      await gateway.stop();
+      await agent.close();
+      runtime.close();
+    }
   });
 });

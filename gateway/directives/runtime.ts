@@ -106,6 +106,8 @@ export class DirectiveRuntime {
 
   /** Apollo Server's gateway: GraftGateway plus the operation directives (see the top of this file). */
   wrap(inner: GatewayInterface): GatewayInterface {
+    // GraftGateway tells its listeners of each activation (and of the current one on load).
+    inner.onSchemaLoadOrUpdate(({ apiSchema }) => this.#activated(apiSchema));
     let executor: GatewayExecutor | undefined;
     const execute: GatewayExecutor = async (requestContext) => {
       if (!executor) throw new Error('the gateway executor is not loaded');
@@ -113,10 +115,9 @@ export class DirectiveRuntime {
     };
     return {
       onSchemaLoadOrUpdate: (callback: GatewaySchemaLoadOrUpdateCallback): GatewayUnsubscriber =>
-        inner.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-          this.#activated(apiSchema);
-          callback({ apiSchema: this.#prepared.get(apiSchema)?.extendedSchema ?? apiSchema, coreSupergraphSdl });
-        }),
+        inner.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) =>
+          callback({ apiSchema: this.#prepared.get(apiSchema)?.extendedSchema ?? apiSchema, coreSupergraphSdl }),
+        ),
       load: async (options): Promise<GatewayLoadResult> => {
         const loaded = await inner.load(options);
         executor = loaded.executor ?? undefined;

@@ -260,7 +260,9 @@ test('an unreachable GRAFT_REGISTRY_URL stops graft start with one line on stder
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     clearTimeout(kill);
     assert.equal(code, 2, stderr);
-    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    // bin/graft.js may first say it rebuilds a stale dist/: that line is its, not the refusal's.
+    const lines = stderr.trim().split('\n').filter((line) => !line.startsWith('graft: dist/'));
+    assert.equal(lines.length, 1, stderr);
     assert.match(stderr, /REGISTRY_UNAVAILABLE.*127\.0\.0\.1:1\/registry cannot be reached/);
     assert.doesNotMatch(stderr, /secret/);
   } finally {
