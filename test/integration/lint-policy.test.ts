@@ -69,9 +69,21 @@ describe('schema lint policy', () => {
     );
   });
 
-  test('the admin API hands the policy to graft check --registry', async () => {
+  test('the admin API hands the policy to graft check --registry, which refuses what publish refuses (LINT_FAILED, exit 1)', async () => {
     const supergraph = await http<{ lint: unknown }>(`${server.url}/admin/supergraph`, { token: admin });
     assert.deepEqual(supergraph.body.lint, LINT);
+    const { sdl } = await crmWith('9.0.0', '  "Reset." resetToken: String\n');
+    await writeFile(join(graft.dir.path, 'crm.graphql'), sdl);
+    const run = await runGraft(['check', '--registry', server.url, '--subgraph', 'crm=crm.graphql', '--version', '9.0.0', '--format', 'json'], {
+      cwd: graft.dir.path,
+      env: { GRAFT_TOKEN: admin },
+    });
+    assert.equal(run.code, 1, run.stderr);
+    const report = JSON.parse(run.stdout) as { publish?: { outcome: string; findings: Array<{ code: string; severity: string; path?: string; step: string }> } };
+    assert.equal(report.publish?.outcome, 'refused');
+    const lint = report.publish?.findings.filter((f) => f.step === 'lint') ?? [];
+    assert.deepEqual(lint.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.path}`), ['LINT_FAILED Customer.resetToken']);
+    assert.deepEqual(lint.filter((f) => f.severity === 'warning').map((f) => f.path), ['Customer.id', 'Customer.name'], 'warnings are reported too');
   });
 });
 
