@@ -25,6 +25,21 @@ const TABLES: ReadonlyArray<{ name: string; json: readonly string[]; identity?: 
   { name: 'webhook_deliveries', json: [], identity: true },
 ];
 
+/**
+ * The SQLite file's tables that TABLES does not copy. A migration that adds a table must add
+ * it to TABLES and DROP_ALL: until then the copy is refused rather than leaving history behind.
+ */
+function uncopiedTables(file: string): string[] {
+  const copied = new Set([...TABLES.map((t) => t.name), 'schema_migrations']);
+  const source = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const tables = source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>;
+    return tables.map((t) => t.name).filter((name) => !copied.has(name));
+  } finally {
+    source.close();
+  }
+}
+
 /** Every object the migrations create, dropped by --force (immutable rows cannot be deleted one by one). */
 const DROP_ALL = `
   DROP TABLE IF EXISTS webhook_deliveries, webhooks, extension_keys, upstream_signing_keys, release_members, releases, registered_operations,
@@ -44,6 +59,14 @@ export async function copySqliteRegistryToPostgres(options: { from: string; to: 
   // Brings the file to the newest schema first, as any Graft opening it would.
   await openSqliteRegistry({ file: options.from }).close();
   const where = describePostgresUrl(options.to);
+  const unknown = uncopiedTables(options.from);
+  if (unknown.length > 0) {
+    throw new GraftError(
+      GraftErrorCode.INTERNAL_SERVER_ERROR,
+      `graft migrate does not know how to copy ${unknown.join(', ')} of ${options.from}: nothing was copied. This is a bug in this Graft version; report it.`,
+      { details: { uncopiedTables: unknown } },
+    );
+  }
   if (options.force) await withClient(options.to, where, (client) => client.query(DROP_ALL));
   // Creates (or checks) the target's schema: the same migrations, under the advisory lock.
   await (await openPostgresRegistry({ url: options.to, poolMax: 1 })).close();

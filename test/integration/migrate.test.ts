@@ -42,6 +42,9 @@ async function history(store: RegistryStore) {
     audit: await store.listAuditEvents(),
     operations: await store.listOperations(),
     keys: await store.listSigningKeys(),
+    extensionKeys: await store.listExtensionKeys(),
+    webhooks: await store.listWebhooks(),
+    deliveries: await store.listWebhookDeliveries(),
     changeId: await store.lastChangeId(),
   };
 }
@@ -63,6 +66,10 @@ describe('graft migrate', { skip: skip ?? false }, () => {
     await store.setStatus('orders', 'paused', 'ops');
     await store.saveOperation({ name: 'Q', document: 'query Q { crm }', hash: 'a'.repeat(64), normalizedHash: 'b'.repeat(64), client: 'web' }, 'ops');
     await store.addSigningKey({ kid: 'k1', publicJwk: { kty: 'EC' }, sealedPrivateJwk: 'v1.sealed', signsFrom: new Date().toISOString() }, 'graft:gateway');
+    // The control plane (migration 7): an extension key, a webhook and a queued delivery.
+    await store.createExtensionKey({ id: '0123456789abcdef', prefix: 'graft_0123456789abcdef', hash: 'c'.repeat(64), extension: 'crm', scopes: ['check', 'publish'], description: 'CI' }, 'ops');
+    await store.createWebhook({ url: 'https://hooks.example/graft', events: ['release.applied'], secret: 's'.repeat(32), description: 'chat' }, 'ops');
+    await store.enqueueWebhookEvent({ eventId: 'e1', event: 'release.applied', body: '{}', at: new Date().toISOString() });
     await store.close();
   });
 
@@ -75,7 +82,7 @@ describe('graft migrate', { skip: skip ?? false }, () => {
     const to = await postgres.createDatabase();
     const result = await migrate(['--from', file, '--to', to]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /Copied .* audit_events 7/);
+    assert.match(result.stdout, /Copied .* audit_events \d+, .*extension_keys 1, webhooks 1, webhook_deliveries 1\./);
 
     const sqlite = openSqliteRegistry({ file });
     const copy = await openPostgresRegistry({ url: to });
