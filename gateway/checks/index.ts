@@ -16,6 +16,8 @@ export type {
   SchemaChange,
   SchemaCheckInput,
   SchemaCheckReport,
+  UsageReport,
+  UsedOperation,
   Verdict,
 } from './types.js';
 export { applySubgraphChanges, changedSubgraphNames, runSchemaCheck, verdictOf } from './check.js';

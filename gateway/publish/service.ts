@@ -23,6 +23,8 @@ import type {
   RegistryStore,
   ReleaseRecord,
   SupergraphRecord,
+  UsageQuery,
+  UsageSummary,
 } from '../registry/index.js';
 import type { ExtensionRuntimeState, ExtensionRuntimeTable } from '../upstream/index.js';
 import { modulesOfVersion, type DirectiveModule, type DirectiveRuntime } from '../directives/index.js';
@@ -114,6 +116,8 @@ export interface RegistryServiceOptions {
   versioning?: { deprecationDays: number };
   /** The clock of the deprecation rule (tests inject one). */
   now?: () => Date;
+  /** The usage step's settings (config `usage`); undefined: publish judges changes without traffic. */
+  usage?: { windowDays: number; strict: boolean };
   /**
    * Re-reads what else the gateway keeps from the store (the operation registry), at
    * start and on every sync from the store.
@@ -147,6 +151,7 @@ export class RegistryService {
   readonly #deprecationDays: number;
   readonly #now: () => Date;
   readonly #onSync: (() => Promise<void>) | undefined;
+  readonly #usage: { windowDays: number; strict: boolean } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   /** The supergraph this process serves (set by every activation). */
   #servedId: number | undefined;
@@ -164,6 +169,17 @@ export class RegistryService {
     this.#deprecationDays = options.versioning?.deprecationDays ?? 14;
     this.#now = options.now ?? (() => new Date());
     this.#onSync = options.onSync;
+    this.#usage = options.usage;
+  }
+
+  /** The usage step's window and strictness (graft check --registry judges as publish does). */
+  get usageSettings(): { windowDays: number; strict: boolean } | undefined {
+    return this.#usage;
+  }
+
+  /** Operations seen in traffic (every gateway process's counts), for the admin API and graft check --registry. */
+  queryUsage(query: UsageQuery): Promise<UsageSummary[]> {
+    return this.#store.queryUsage(query);
   }
 
   /** The deprecation period of the versioning rules, in days. */
@@ -429,6 +445,9 @@ export class RegistryService {
       deprecationDays: this.#deprecationDays,
       now: this.#now(),
       ...(force ? { force: { reason: force.reason, by: actor.subject } } : {}),
+      ...(this.#usage
+        ? { usage: { days: this.#usage.windowDays, minCount: 1, excludeClients: [], strict: this.#usage.strict, lookup: (query: UsageQuery) => this.#store.queryUsage(query) } }
+        : {}),
     });
     const errors = errorsOf(result);
     if (errors.length > 0) throw refusalOf(errors);

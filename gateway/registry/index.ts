@@ -16,6 +16,11 @@ export type {
   ReleaseRecord,
   RegistryStore,
   SupergraphRecord,
+  UsageBatch,
+  UsageCount,
+  UsageOperation,
+  UsageQuery,
+  UsageSummary,
 } from './types.js';
 export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';

@@ -48,6 +48,10 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     getOperation: (name) => store.getOperation(name),
     saveOperation: (input, actor) => after('saveOperation', store.saveOperation(input, actor), (result) => result.changed),
     deleteOperation: (name, actor) => after('deleteOperation', store.deleteOperation(name, actor), (removed) => removed !== undefined),
+    // Usage is not a registry change: the other processes have nothing to re-read.
+    recordUsage: (batch) => store.recordUsage(batch),
+    queryUsage: (query) => store.queryUsage(query),
+    compactUsage: (options) => store.compactUsage(options),
     ...(store.watchChanges ? { watchChanges: store.watchChanges.bind(store) } : {}),
     ...(store.competeForLeadership ? { competeForLeadership: store.competeForLeadership.bind(store) } : {}),
     close: () => store.close(),

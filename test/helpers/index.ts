@@ -114,9 +114,9 @@ export async function publish(server: GraftServer, adminToken: string, input: { 
 }
 
 /** A gateway on a fresh data dir with the three examples published. */
-export async function startGraftWithExamples() {
+export async function startGraftWithExamples(overrides: ConfigOverrides = {}) {
   const dir = await tempDir();
-  const server = await startGateway(dir.path);
+  const server = await startGateway(dir.path, overrides);
   const examples = await startExamples(gatewayAuthOf(server));
   const admin = await tokenFor(server, 'admin', ['graft:admin']);
   for (const name of ['crm', 'orders', 'inventory'] as const) {
@@ -159,4 +159,4 @@ export const CROSS_EXTENSION_QUERY = '{ customers(first: 2) { id name orders { i
 export { startRecordingSubgraph, type Intercept, type RecordedRequest, type RecordingSubgraph } from './recording-subgraph.js';
 export { runHotSwapScenario, type HotSwapReport } from './hot-swap.js';
 export { postgresAvailability, startTestPostgres, type PostgresAvailability, type TestPostgres } from './postgres.js';
-export { call, eventually, type Answer } from './processes.js';
+export { call, eventually, runGraft, type Answer } from './processes.js';

@@ -1,7 +1,9 @@
 // Plain HTTP calls and bounded polling for the tests that run real Graft processes
 // (multi-process mode, replicas): one request per call on its own connection unless an
 // agent is given, and a poll that fails the test instead of hanging it.
+import { spawn } from 'node:child_process';
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Answer<T = any> {
@@ -58,3 +60,16 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   throw new Error(`gave up waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
+
+/** Runs `graft <args>` (bin/graft.js) as users do, in a child process; resolves with its exit code and output. */
+export function runGraft(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const root = new URL('../../', import.meta.url).pathname;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'graft.js'), ...args], { cwd: root, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,7 +1,9 @@
 // One pipeline, two front doors (DESIGN.md, "Direction" 2): every refusal publish makes,
 // `graft check --registry` predicts with the same codes and exit code 1, and what check
 // accepts, publish accepts. Each case runs through `graft check` (a child process, as CI
-// runs it) against a running gateway, then through the admin API's publish.
+// runs it) against a running gateway, then through the admin API's publish. The gateway is
+// strict about usage (GRAFT_USAGE_STRICT): a breaking change stays breaking without traffic,
+// which the cases below pin (test/integration/usage.test.ts pins the lenient default).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -55,7 +57,7 @@ describe('graft check says what publish does', () => {
   let sdl: string;
 
   before(async () => {
-    graft = await startGraftWithExamples();
+    graft = await startGraftWithExamples({ usage: { strict: true } });
     dir = await tempDir();
     owner = await tokenFor(graft.server, 'inventory-ci', ['graft:publish:inventory']);
     manifest = { ...JSON.parse(await readFile(join(REPO_ROOT, 'subgraphs', 'inventory', 'graft.json'), 'utf8')), subgraph: { url: graft.examples.inventory.url, schema: './inventory.graphql' } };

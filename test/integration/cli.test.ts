@@ -4,21 +4,12 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CROSS_EXTENSION_QUERY, REPO_ROOT, exampleManifest, gatewayAuthOf, startExamples, startGateway, tempDir, tokenFor, type RunningExamples } from '../helpers/index.js';
+import { CROSS_EXTENSION_QUERY, REPO_ROOT, exampleManifest, gatewayAuthOf, startExamples, startGateway, tempDir, tokenFor, type RunningExamples, runGraft } from '../helpers/index.js';
 import type { GraftServer } from '../../gateway/server/index.js';
 
 const GRAFT = join(REPO_ROOT, 'bin', 'graft.js');
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [GRAFT, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runGraft;
 
 describe('graft CLI against a running gateway', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
