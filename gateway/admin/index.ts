@@ -319,8 +319,16 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     const stored = await registry.getActiveSupergraph();
     if (!stored) throw new GraftError(GraftErrorCode.NO_SUPERGRAPH, 'No extension has been published yet: publish one with graft publish.');
     const serving = options.currentSupergraph();
-    // The @policy names, the deprecation period and the lint policy let `graft check --registry` judge as publish does.
-    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies, deprecationDays: registry.deprecationDays, lint: registry.lintConfig };
+    // The @policy names, the deprecation period, the lint policy and the usage settings let `graft check --registry` judge as publish does.
+    return { ...stored, serving: serving?.id === stored.id, knownPolicies: registry.knownPolicies, deprecationDays: registry.deprecationDays, lint: registry.lintConfig, usage: registry.usageSettings ?? null };
+  });
+
+  app.get<{ Querystring: { days: number; coordinate?: string[]; excludeClient?: string[]; minCount: number } }>('/usage', { schema: adminSchemas.getUsage }, async (request) => {
+    requireAdmin(principalOf(request));
+    const { days, coordinate, excludeClient, minCount } = request.query;
+    const since = new Date(Date.now() - days * 24 * 60 * 60 * 1000).toISOString();
+    const operations = await registry.queryUsage({ since, ...(coordinate ? { coordinates: coordinate } : {}), excludeClients: excludeClient ?? [] });
+    return { since, operations: operations.filter((o) => o.count >= minCount) };
   });
 
   app.get<{ Params: { name: string } }>('/extensions/:name/changelog', { schema: adminSchemas.getChangelog }, async (request) => {

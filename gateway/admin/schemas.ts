@@ -551,6 +551,51 @@ export const adminSchemas = {
           knownPolicies: { type: 'array', items: { type: 'string' }, description: 'The @policy names the gateway config registers (what UNKNOWN_POLICY is judged against)' },
           deprecationDays: { type: 'integer', description: 'The deprecation period of the versioning rules (GRAFT_DEPRECATION_DAYS)' },
           lint: { type: 'object', additionalProperties: true, description: "The gateway's schema lint policy ({ rules }), which publish applies (LINT_FAILED)" },
+          usage: {
+            type: ['object', 'null'],
+            description: 'The usage step of publish: its window (GRAFT_USAGE_DAYS) and strictness (GRAFT_USAGE_STRICT); null when GRAFT_USAGE=0',
+            properties: { windowDays: { type: 'integer' }, strict: { type: 'boolean' } },
+          },
+        },
+      },
+      ...errors,
+    },
+  },
+  getUsage: {
+    summary: 'Operations seen in traffic in a window, per client, summed over every gateway process (needs graft:admin)',
+    description: 'With coordinate, only the operations touching one of them (what graft check --registry asks about the changed coordinates).',
+    tags: ['usage'],
+    security,
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        days: { type: 'integer', minimum: 1, maximum: 3650, default: 7 },
+        coordinate: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 300 }, maxItems: 5000 },
+        excludeClient: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 100 },
+        minCount: { type: 'integer', minimum: 1, default: 1 },
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          since: { type: 'string' },
+          operations: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                hash: { type: 'string' },
+                name: { type: ['string', 'null'] },
+                signature: { type: 'string' },
+                coordinates: { type: 'array', items: { type: 'string' } },
+                count: { type: 'integer' },
+                lastSeen: { type: 'string' },
+                clients: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' }, count: { type: 'integer' } } } },
+              },
+            },
+          },
         },
       },
       ...errors,

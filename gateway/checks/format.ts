@@ -2,7 +2,7 @@
 // (markdown), as GitHub Actions annotations (github), or for machines (json).
 import { parseSubgraphSdl, type CompositionProblem } from '../composition/index.js';
 import { locate, sdlCoordinates } from './federation.js';
-import type { Criticality, OperationFailure, PublishVerdict, SchemaChange, SchemaCheckReport, Verdict } from './types.js';
+import type { Criticality, OperationFailure, PublishVerdict, SchemaChange, SchemaCheckReport, UsageReport, Verdict } from './types.js';
 
 export type ReportFormat = 'text' | 'json' | 'markdown' | 'github';
 
@@ -59,6 +59,28 @@ function publishLines(publish: PublishVerdict | undefined, bullet: (text: string
   return lines;
 }
 
+/** The traffic behind the verdict: the window, each operation a change touches, and what nothing used. */
+function usageLines(usage: UsageReport | undefined, bullet: (text: string) => string): string[] {
+  if (!usage) return [];
+  const filters = [
+    usage.minCount > 1 ? `at least ${usage.minCount} requests` : '',
+    usage.excludedClients.length > 0 ? `clients ${usage.excludedClients.join(', ')} excluded` : '',
+    usage.strict ? 'strict' : '',
+  ].filter((f) => f !== '');
+  const lines = [`Usage in the last ${usage.days} days${filters.length > 0 ? ` (${filters.join(', ')})` : ''}: ${usage.operations.length} operation${usage.operations.length === 1 ? '' : 's'} touch${usage.operations.length === 1 ? 'es' : ''} the changes.`];
+  for (const o of usage.operations) {
+    const clients = o.clients.map((c) => `${c.name}@${c.version} (${c.count})`).join(', ');
+    lines.push(bullet(`${o.name ?? '<anonymous>'} [${o.hash.slice(0, 12)}]: ${o.count} requests, last seen ${o.lastSeen}, clients ${clients}; touches ${o.touches.join(', ')}`));
+  }
+  if (usage.unusedBreaking.length > 0) lines.push(bullet(`breaking-unused (nothing used it${usage.strict ? '; strict: still breaking' : '; weighs as dangerous'}): ${usage.unusedBreaking.join(', ')}`));
+  return lines;
+}
+
+/** The criticality column: breaking-unused shows as such. */
+function criticalityText(change: SchemaChange): string {
+  return change.label ?? change.criticality;
+}
+
 // ---------------------------------------------------------------- text
 
 const MARK: Record<Verdict, string> = { 'composition-error': '✖', breaking: '✖', dangerous: '!', safe: '✔' };
@@ -67,11 +89,13 @@ export function formatText(report: SchemaCheckReport): string {
   const lines: string[] = [`Schema check: ${report.verdict.toUpperCase()}`, summary(report), ''];
   const publish = publishLines(report.publish, (t) => `  ${t.replace(/\n/g, '\n      ')}`);
   if (publish.length > 0) lines.push(...publish, '');
+  const usage = usageLines(report.usage, (t) => `  ${t}`);
+  if (usage.length > 0) lines.push(...usage, '');
   for (const group of groups(report)) {
     lines.push(`Changes to the ${group.title}:`);
     const pathWidth = Math.min(40, Math.max(...group.changes.map((c) => c.path.length)));
     for (const change of group.changes) {
-      lines.push(`  ${MARK[change.criticality]} ${change.criticality.padEnd(9)} ${change.path.padEnd(pathWidth)}  ${change.message}`);
+      lines.push(`  ${MARK[change.criticality]} ${criticalityText(change).padEnd(9)} ${change.path.padEnd(pathWidth)}  ${change.message}`);
       if (change.reason && change.criticality !== 'safe') lines.push(`      ${' '.repeat(9 + pathWidth)}${change.reason}`);
     }
     lines.push('');
@@ -133,6 +157,8 @@ export function formatMarkdown(report: SchemaCheckReport): string {
   ];
   const publish = publishLines(report.publish, (t) => `- ${cell(t)}`);
   if (publish.length > 0) out.push(`**${publish[0]}**`, '', ...publish.slice(1).map((l) => (l.startsWith('- ') ? l : `\n_${l}_\n`)), '');
+  const usage = usageLines(report.usage, (t) => `- ${cell(t)}`);
+  if (usage.length > 0) out.push('### Usage', '', usage[0] ?? '', '', ...usage.slice(1), '');
   const changeGroups = groups(report);
   if (changeGroups.length > 0) {
     out.push('### Changes', '');
@@ -141,7 +167,7 @@ export function formatMarkdown(report: SchemaCheckReport): string {
       out.push(`**${title}** (${countsText(group.changes)})`, '', '| | Change | Path | Message |', '| --- | --- | --- | --- |');
       for (const c of group.changes) {
         const why = c.reason && c.criticality !== 'safe' ? `<br>_${cell(c.reason)}_` : '';
-        out.push(`| ${DOT[c.criticality]} ${c.criticality} | ${code(c.type)} | ${code(c.path)} | ${cell(c.message)}${why} |`);
+        out.push(`| ${DOT[c.criticality]} ${criticalityText(c)} | ${code(c.type)} | ${code(c.path)} | ${cell(c.message)}${why} |`);
       }
       out.push('');
     }

@@ -17,6 +17,8 @@ export type {
   SchemaChange,
   SchemaCheckInput,
   SchemaCheckReport,
+  UsageReport,
+  UsedOperation,
   Verdict,
 } from './types.js';
 export { applySubgraphChanges, changedSubgraphNames, runSchemaCheck, verdictOf } from './check.js';

@@ -31,6 +31,40 @@ export interface SchemaChange {
   message: string;
   /** Why this criticality; always set where Graft's rule table differs from inspector's. */
   reason?: string;
+  /**
+   * `breaking-unused`: a breaking change no operation used in the usage window (nor any
+   * registered operation). Unless the check is strict, its criticality is then `dangerous`.
+   */
+  label?: 'breaking-unused';
+}
+
+/** An operation of the traffic that touches what a change changes (the usage step). */
+export interface UsedOperation {
+  /** sha256 of its normalised signature. */
+  hash: string;
+  name: string | null;
+  signature: string;
+  /** Requests in the window (clients excluded left out). */
+  count: number;
+  /** ISO 8601: the start of the newest minute (or hour) it ran in. */
+  lastSeen: string;
+  clients: Array<{ name: string; version: string; count: number }>;
+  /** The changed coordinates it touches. */
+  touches: string[];
+}
+
+/** What the traffic says about a change (`graft check --registry`, publish). */
+export interface UsageReport {
+  days: number;
+  /** ISO 8601 start of the window. */
+  since: string;
+  minCount: number;
+  excludedClients: string[];
+  strict: boolean;
+  /** Operations touching a breaking or dangerous API change, most used first. */
+  operations: UsedOperation[];
+  /** Coordinates of breaking changes that nothing used in the window. */
+  unusedBreaking: string[];
 }
 
 /** One file of operations (several operations and fragments per file are fine). */
@@ -127,4 +161,6 @@ export interface SchemaCheckReport {
   notes: string[];
   /** What publish would do (graft check runs the publish pipeline); absent from a bare schema check. */
   publish?: PublishVerdict;
+  /** What the gateway's traffic says about the changes; absent without usage (graft check --base). */
+  usage?: UsageReport;
 }

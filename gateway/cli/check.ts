@@ -24,7 +24,8 @@ import {
   type SubgraphSource,
 } from '../checks/index.js';
 import { loadManifestFile, type ExtensionManifest } from '../manifest/index.js';
-import { errorsOf, runPipeline, type ActiveMember, type DirectiveChecker, type ExtensionHistory, type ProposedMember } from '../publish/index.js';
+import { errorsOf, runPipeline, type ActiveMember, type DirectiveChecker, type ExtensionHistory, type ProposedMember, type UsageCheckInput } from '../publish/index.js';
+import type { UsageSummary } from '../registry/index.js';
 import { AdminApiError, AdminClient } from './admin-client.js';
 import { validateLintConfig, type LintConfig } from '../lint/index.js';
 import { CliError, ExitCode } from './exit.js';
@@ -42,6 +43,10 @@ export interface CheckCommandOptions {
   deprecationDays?: string;
   format: ReportFormat;
   failOn: 'breaking' | 'dangerous';
+  usageDays?: string;
+  minCount?: string;
+  excludeClient: string[];
+  strict?: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -71,6 +76,7 @@ interface RegistryBase {
   deprecationDays?: number;
   /** The gateway's schema lint policy, as GET /admin/supergraph gives it. */
   lint?: unknown;
+  usage?: { windowDays: number; strict: boolean };
 }
 
 /**
@@ -79,7 +85,7 @@ interface RegistryBase {
  * and the @policy names its config registers.
  */
 async function loadBaseFromRegistry(client: AdminClient): Promise<RegistryBase> {
-  type Supergraph = { members: RegistryMember[]; apiSdl?: unknown; knownPolicies?: unknown; deprecationDays?: unknown; lint?: unknown };
+  type Supergraph = { members: RegistryMember[]; apiSdl?: unknown; knownPolicies?: unknown; deprecationDays?: unknown; lint?: unknown; usage?: unknown };
   let supergraph: Supergraph;
   try {
     supergraph = await client.request<Supergraph>('GET', '/supergraph');
@@ -100,7 +106,28 @@ async function loadBaseFromRegistry(client: AdminClient): Promise<RegistryBase> 
     ...(Array.isArray(supergraph.knownPolicies) ? { knownPolicies: supergraph.knownPolicies.filter((p): p is string => typeof p === 'string') } : {}),
     ...(typeof supergraph.deprecationDays === 'number' ? { deprecationDays: supergraph.deprecationDays } : {}),
     ...(supergraph.lint === undefined ? {} : { lint: supergraph.lint }),
+    ...(isRecord(supergraph.usage) && typeof supergraph.usage['windowDays'] === 'number'
+      ? { usage: { windowDays: supergraph.usage['windowDays'], strict: supergraph.usage['strict'] === true } }
+      : {}),
   };
+}
+
+/** The usage step's lookup over the gateway's admin API (GET /admin/usage). */
+function usageLookupOver(client: AdminClient, days: number): UsageCheckInput['lookup'] {
+  return async ({ coordinates, excludeClients }) => {
+    const query = new URLSearchParams({ days: String(days) });
+    for (const coordinate of coordinates) query.append('coordinate', coordinate);
+    for (const name of excludeClients) query.append('excludeClient', name);
+    const body = await client.request<{ operations: UsageSummary[] }>('GET', `/usage?${query.toString()}`);
+    return body.operations;
+  };
+}
+
+function wholeNumber(value: string | undefined, option: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min) throw new CliError(`${option} takes a whole number from ${min}; got "${value}".`, ExitCode.USAGE);
+  return number;
 }
 
 /**
@@ -202,6 +229,12 @@ export async function checkProposal(options: CheckCommandOptions): Promise<Check
   let deprecationDays = options.deprecationDays === undefined ? 14 : Number(options.deprecationDays);
   if (!Number.isInteger(deprecationDays) || deprecationDays < 0) throw new CliError('--deprecation-days takes a whole number of days.', ExitCode.USAGE);
 
+  const usageDays = wholeNumber(options.usageDays, '--usage-days', 1);
+  const minCount = wholeNumber(options.minCount, '--min-count', 1);
+  if (options.registry === undefined && (usageDays !== undefined || minCount !== undefined || options.excludeClient.length > 0 || options.strict)) {
+    throw new CliError('--usage-days, --min-count, --exclude-client and --strict judge changes by the gateway\'s traffic: they need --registry <url>.', ExitCode.USAGE);
+  }
+  let usage: UsageCheckInput | undefined;
   let active: ActiveMember[];
   let baseApiSdl: string | undefined;
   let knownPolicies: ReadonlySet<string> | undefined;
@@ -229,6 +262,11 @@ export async function checkProposal(options: CheckCommandOptions): Promise<Check
     // The gateway's own deprecation period, unless the option overrides it.
     if (options.deprecationDays === undefined && base.deprecationDays !== undefined) deprecationDays = base.deprecationDays;
     registeredOperations.push(...(await loadRegisteredOperations(client)));
+    // Usage: the gateway's window and strictness unless the options say otherwise; a gateway with usage off (or older) has none.
+    if (base.usage || usageDays !== undefined) {
+      const days = usageDays ?? base.usage?.windowDays ?? 7;
+      usage = { days, minCount: minCount ?? 1, excludeClients: options.excludeClient, strict: options.strict === true || base.usage?.strict === true, lookup: usageLookupOver(client, days) };
+    }
     history = new Map();
     for (const name of [...manifests.map((m) => m.manifest.name), ...replacements.map((r) => r.name)]) {
       const known = await loadHistory(client, name);
@@ -283,6 +321,7 @@ export async function checkProposal(options: CheckCommandOptions): Promise<Check
       deprecationDays,
       ...(lint ? { lint } : {}),
       now: new Date(),
+      ...(usage ? { usage } : {}),
     });
     report =
       result.check ??
@@ -327,5 +366,9 @@ export function registerCheckCommand(program: Command): Command {
     .option('--deprecation-days <days>', 'the deprecation period of the gateway (GRAFT_DEPRECATION_DAYS)')
     .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('text'))
     .addOption(new Option('--fail-on <level>', 'lowest verdict that exits 1').choices(['breaking', 'dangerous']).default('breaking'))
+    .option('--usage-days <days>', 'with --registry: the window of traffic that decides whether a breaking change is used (default: the gateway\'s GRAFT_USAGE_DAYS, 7)')
+    .option('--min-count <n>', 'with --registry: operations that ran fewer times in the window do not count')
+    .option('--exclude-client <name>', 'with --registry: requests of this client (graphql-client-name) do not count (repeatable)', collect, [])
+    .option('--strict', 'with --registry: a breaking change no operation used stays breaking (default: it passes, labelled breaking-unused)')
     .action((options: CheckCommandOptions) => runCheckCommand(options));
 }

@@ -340,6 +340,8 @@ export interface GraftConfig {
    * embedded SQLite file in dataDir.
    */
   registry: RegistryConfig;
+  /** Usage recording and the checks that use it (README, "Usage"). */
+  usage: UsageConfig;
   /** Registered operations (the usage frontends depend on). */
   operations: {
     /** *.graphql files registered at start (GRAFT_OPERATIONS_DIR); undefined: none. */
@@ -347,6 +349,19 @@ export interface GraftConfig {
     /** Serve only registered operations (GRAFT_SAFELIST=1). */
     safelist: boolean;
   };
+}
+
+export interface UsageConfig {
+  /** Record which operations run, per client (GRAFT_USAGE, default on; 0 turns it off). */
+  enabled: boolean;
+  /** Days of usage kept (GRAFT_USAGE_RETENTION_DAYS, default 30); minutes are rolled up into hours after an hour. */
+  retentionDays: number;
+  /** How often each process writes its counts (GRAFT_USAGE_FLUSH_MS, default 10 000). */
+  flushMs: number;
+  /** The window of the usage check (GRAFT_USAGE_DAYS, default 7). */
+  windowDays: number;
+  /** A breaking change no operation used in the window fails like any breaking change (GRAFT_USAGE_STRICT=1); default: it passes, labelled breaking-unused. */
+  strict: boolean;
 }
 
 export interface RegistryConfig {
@@ -509,6 +524,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       connectTimeoutMs: integer(env, 'GRAFT_PG_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
       sslCaFile: env['GRAFT_PG_SSL_CA'] ? resolve(env['GRAFT_PG_SSL_CA']) : undefined,
     },
+    usage: {
+      enabled: env['GRAFT_USAGE'] === undefined || env['GRAFT_USAGE'] === '' ? true : flag(env, 'GRAFT_USAGE'),
+      retentionDays: integer(env, 'GRAFT_USAGE_RETENTION_DAYS', 30, 1, 3650),
+      flushMs: integer(env, 'GRAFT_USAGE_FLUSH_MS', 10_000, 100, 3_600_000),
+      windowDays: integer(env, 'GRAFT_USAGE_DAYS', 7, 1, 3650),
+      strict: flag(env, 'GRAFT_USAGE_STRICT'),
+    },
     operations: {
       dir: env['GRAFT_OPERATIONS_DIR'] ? resolve(env['GRAFT_OPERATIONS_DIR']) : undefined,
       safelist: flag(env, 'GRAFT_SAFELIST'),
@@ -533,6 +555,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     health: { ...config.health, ...overrides.health },
     versioning: { ...config.versioning, ...overrides.versioning },
     operations: { ...config.operations, ...overrides.operations },
+    usage: { ...config.usage, ...overrides.usage },
     telemetry: { ...config.telemetry, ...overrides.telemetry },
     lint: lintOf(overrides.lint),
     webhooks: { ...config.webhooks, ...overrides.webhooks },
@@ -673,6 +696,7 @@ export async function loadGraftConfig(env: NodeJS.ProcessEnv = process.env, over
     health: { ...defined(fromFile.health), ...defined(overrides.health) },
     versioning: { ...defined(fromFile.versioning), ...defined(overrides.versioning) },
     operations: { ...defined(fromFile.operations), ...defined(overrides.operations) },
+    usage: { ...defined(fromFile.usage), ...defined(overrides.usage) },
     telemetry: { ...defined(fromFile.telemetry), ...defined(overrides.telemetry) },
     webhooks: { ...defined(fromFile.webhooks), ...defined(overrides.webhooks) },
     ...(overrides.lint ?? fromFile.lint ? { lint: (overrides.lint ?? fromFile.lint) as LintConfig } : {}),

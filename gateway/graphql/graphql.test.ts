@@ -14,6 +14,7 @@ import {
   operationVariables,
   propagateNull,
   readLinks,
+  schemaCoordinatesOf,
   selectOperation,
   specElementResolver,
   typedPathOf,
@@ -157,5 +158,47 @@ describe('paths and null propagation', () => {
     const itemTrail: ResponseTrail = { holder: value.maybe, key: 0, type: item, parent: { holder: value, key: 'maybe', type: query.getFields()['maybe']!.type, parent: undefined } };
     assert.equal(propagateNull({ holder: value.maybe[0]!, key: 'name', type: item.getFields()['name']!.type, parent: itemTrail }), true);
     assert.deepEqual(value, { maybe: [null] });
+  });
+});
+
+describe('schema coordinates of an operation', () => {
+  const schema = buildSchema(`
+    type Query { customers(filter: CustomerFilter, first: Int): [Customer!]! node(id: ID!): Node }
+    interface Node { id: ID! }
+    type Customer implements Node { id: ID! name: String email: String tier: Tier orders: [Order!]! }
+    type Order implements Node { id: ID! total: Float }
+    input CustomerFilter { tier: Tier nested: NameFilter }
+    input NameFilter { prefix: String }
+    enum Tier { GOLD SILVER BRONZE }
+  `);
+  const coordinatesOf = (source: string, name?: string) => {
+    const document = parse(source);
+    const operation = selectOperation(document, name);
+    assert.ok(!(operation instanceof GraphQLError));
+    return schemaCoordinatesOf(schema, document, operation);
+  };
+
+  it('lists types, fields, arguments, input fields and literal enum values, through fragments', () => {
+    const coordinates = coordinatesOf(`
+      query A { customers(filter: { tier: GOLD }, first: 2) { ...C } node(id: "1") { ... on Order { total } __typename } }
+      fragment C on Customer { name orders { id } }
+    `);
+    assert.deepEqual(coordinates, [
+      'Customer', 'Customer.name', 'Customer.orders', 'CustomerFilter', 'CustomerFilter.tier', 'Float', 'ID', 'String', 'Int', 'Node', 'Order', 'Order.id', 'Order.total',
+      'Query', 'Query.customers', 'Query.customers.filter', 'Query.customers.first', 'Query.node', 'Query.node.id', 'Tier', 'Tier.GOLD',
+    ].sort());
+    assert.ok(!coordinates.includes('Customer.email'), 'a field not selected is not touched');
+    assert.ok(!coordinates.includes('Tier.SILVER'), 'an enum value not given is not touched');
+  });
+
+  it('counts every field and value a variable of an input type can carry (its value is not known statically)', () => {
+    const coordinates = coordinatesOf('query B($f: CustomerFilter) { customers(filter: $f) { id } }');
+    for (const c of ['CustomerFilter.tier', 'CustomerFilter.nested', 'NameFilter.prefix', 'Tier.GOLD', 'Tier.SILVER', 'Tier.BRONZE']) assert.ok(coordinates.includes(c), c);
+  });
+
+  it('counts fields under @skip/@include (an upper bound) and only the operation asked for', () => {
+    const source = 'query A($s: Boolean!) { customers { email @skip(if: $s) } } query B { node(id: "1") { id } }';
+    assert.ok(coordinatesOf(source, 'A').includes('Customer.email'));
+    assert.ok(!coordinatesOf(source, 'B').includes('Query.customers'));
   });
 });

@@ -12,6 +12,7 @@ export {
   type LinkedSpec,
 } from './links.js';
 export { fragmentsOf, selectOperation } from './operation.js';
+export { schemaCoordinatesOf } from './coordinates.js';
 export {
   collectFields,
   collectSubfields,

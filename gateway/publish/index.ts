@@ -29,6 +29,7 @@ export {
   type PipelineResult,
   type ProposedMember,
   type StepName,
+  type UsageCheckInput,
 } from './pipeline.js';
 export {
   bumpOf,

@@ -13,7 +13,7 @@
 // (diff and usage) → versioning (semver) → registered operations → deprecation → directives
 // → lint (the operator's schema lint policy: style, descriptions, list sizes, sensitive fields).
 import semver from 'semver';
-import { buildSchema } from 'graphql';
+import { buildSchema, Kind, type OperationDefinitionNode } from 'graphql';
 import {
   checkOperations,
   parseOperations,
@@ -26,7 +26,10 @@ import {
   type PipelineStepName,
   type SchemaChange,
   type SchemaCheckReport,
+  type UsedOperation,
 } from '../checks/index.js';
+import { schemaCoordinatesOf } from '../graphql/index.js';
+import type { UsageSummary } from '../registry/index.js';
 import { composeSubgraphs, parseSubgraphSdl, type ComposedSupergraph, type CompositionProblem, type SubgraphInput } from '../composition/index.js';
 import { modulesOfVersion, type DirectiveDeclaration, type DirectiveModule, type DirectivePublishCheck, type DirectivePublishInput } from '../directives/index.js';
 import { GraftError, GraftErrorCode } from '../errors/index.js';
@@ -91,6 +94,20 @@ export interface ExtensionHistory {
   versions: ReadonlyArray<{ version: string; sdl: string; publishedAt: string; manifest?: ExtensionManifest }>;
 }
 
+/** The traffic the gateway served (gateway/usage), for the usage step. */
+export interface UsageCheckInput {
+  /** The window, in days back from `now`. */
+  days: number;
+  /** Operations that ran fewer times in the window do not count. */
+  minCount: number;
+  /** Clients whose requests do not count (load tests, internal tools). */
+  excludeClients: readonly string[];
+  /** A breaking change nothing used stays breaking (GRAFT_USAGE_STRICT, --strict). */
+  strict: boolean;
+  /** The operations that touched any of these coordinates since `since` (excluded clients left out). */
+  lookup(query: { since: string; coordinates: string[]; excludeClients: string[] }): Promise<UsageSummary[]>;
+}
+
 /** Checks resolver directives (gateway/directives' DirectiveRuntime). */
 export interface DirectiveChecker {
   checkPublish(input: DirectivePublishInput): Promise<DirectivePublishCheck>;
@@ -127,6 +144,8 @@ export interface PipelineInput {
   now: Date;
   /** An admin's override of the deprecation and registered-operation rules. */
   force?: { reason: string; by: string };
+  /** The gateway's traffic; undefined: changes are judged without it (graft check --base). */
+  usage?: UsageCheckInput;
 }
 
 /** What the pipeline found, and what publish stores when nothing refused. */
@@ -377,6 +396,88 @@ const schemaCheckStep: Step = async (state) => {
 };
 
 /**
+ * The coordinate whose users a change affects: what it names, or for an addition that
+ * breaks (a required argument or input field) the field or input type it is added to.
+ */
+function affectedCoordinateOf(change: SchemaChange): string {
+  if (!change.type.endsWith('_ADDED') || !change.path.includes('.')) return change.path;
+  return change.path.slice(0, change.path.lastIndexOf('.'));
+}
+
+/**
+ * The usage step (issue 17): which operations of the traffic in the window touch what the
+ * breaking and dangerous API changes change, and a breaking change nothing touched (no
+ * operation of the window with at least minCount requests, no registered operation) is
+ * labelled breaking-unused; unless strict, it then weighs as dangerous in the verdict (and
+ * so in the semver rule). Registered operations always count, whatever the traffic.
+ */
+const usageStep: Step = async (state) => {
+  const { input, result } = state;
+  const check = result.check;
+  const usage = input.usage;
+  if (!check || !result.composed || !usage) return;
+  const judged = check.changes.filter((c) => c.level === 'api' && c.criticality !== 'safe');
+  const since = new Date(input.now.getTime() - usage.days * 24 * 60 * 60 * 1000).toISOString();
+  const coordinates = [...new Set(judged.map(affectedCoordinateOf))];
+  const traffic = coordinates.length === 0 ? [] : (await usage.lookup({ since, coordinates, excludeClients: [...usage.excludeClients] })).filter((o) => o.count >= usage.minCount);
+  const operations: UsedOperation[] = traffic.map(({ hash, name, signature, count, lastSeen, clients, coordinates: touched }) => ({
+    hash,
+    name,
+    signature,
+    count,
+    lastSeen,
+    clients,
+    touches: coordinates.filter((c) => touched.includes(c)),
+  }));
+  const used = new Set(operations.flatMap((o) => o.touches));
+  const breaking = judged.filter((c) => c.criticality === 'breaking');
+  if (breaking.some((c) => !used.has(affectedCoordinateOf(c)))) {
+    for (const coordinate of registeredCoordinates(input)) used.add(coordinate);
+  }
+  const unused: string[] = [];
+  const unusedPaths = new Set(breaking.filter((c) => !used.has(affectedCoordinateOf(c))).map((c) => c.path));
+  // The same change as one subgraph's SDL states it weighs like its API change.
+  const mirrored = check.changes.filter((c) => c.level === 'subgraph' && c.criticality === 'breaking' && unusedPaths.has(c.path));
+  for (const change of [...breaking, ...mirrored]) {
+    const coordinate = affectedCoordinateOf(change);
+    if (used.has(coordinate)) continue;
+    unused.push(coordinate);
+    change.label = 'breaking-unused';
+    const why = `no operation used ${coordinate} in the last ${usage.days} days${usage.minCount > 1 ? ` (at least ${usage.minCount} requests)` : ''} and no registered operation uses it`;
+    if (usage.strict) {
+      change.reason = `${change.reason ? `${change.reason}; ` : ''}${why}, but the check is strict`;
+    } else {
+      change.criticality = 'dangerous';
+      change.reason = `${change.reason ? `${change.reason}; ` : ''}breaking-unused: ${why} (--strict or GRAFT_USAGE_STRICT=1 treats it as breaking)`;
+    }
+  }
+  check.usage = { days: usage.days, since, minCount: usage.minCount, excludedClients: [...usage.excludeClients], strict: usage.strict, operations, unusedBreaking: [...new Set(unused)] };
+  check.verdict = verdictOf(check);
+};
+
+/** The coordinates the registered operations touch, on the API schema in service. */
+function registeredCoordinates(input: PipelineInput): Set<string> {
+  const coordinates = new Set<string>();
+  const registered = input.registeredOperations ?? [];
+  const baseApiSdl = registered.length > 0 ? baseApiSdlOf(input) : undefined;
+  if (baseApiSdl === undefined) return coordinates;
+  const schema = buildSchema(baseApiSdl);
+  for (const document of registered) {
+    let parsed: ParsedOperation[];
+    try {
+      parsed = parseOperations([document]);
+    } catch {
+      continue; // the schema check notes it already
+    }
+    for (const { document: operationDocument } of parsed) {
+      const operation = operationDocument.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+      if (operation) for (const c of schemaCoordinatesOf(schema, operationDocument, operation)) coordinates.add(c);
+    }
+  }
+  return coordinates;
+}
+
+/**
  * The changes a member answers for. A release of one answers for every change; in a
  * release of several, a member answers for its own SDL's changes and the API changes to
  * the types its SDL (new or in service) defines, and an API change no member defines is
@@ -598,6 +699,7 @@ const STEPS: ReadonlyArray<{ name: StepName | 'versioning'; run: Step; after?: S
   { name: 'version-order', run: versionOrderStep },
   { name: 'composition', run: compositionStep },
   { name: 'schema-check', run: schemaCheckStep },
+  { name: 'usage', run: usageStep },
   { name: 'versioning', run: versioningSteps },
   { name: 'directives', run: directivesStep },
   { name: 'lint', run: lintStep },

@@ -24,6 +24,8 @@ import type {
   RegistryStore,
   ReleaseRecord,
   SupergraphRecord,
+  UsageQuery,
+  UsageSummary,
 } from '../registry/index.js';
 import type { ExtensionRuntimeState, ExtensionRuntimeTable } from '../upstream/index.js';
 import { modulesOfVersion, type DirectiveModule, type DirectiveRuntime } from '../directives/index.js';
@@ -117,6 +119,8 @@ export interface RegistryServiceOptions {
   lint?: LintConfig;
   /** The clock of the deprecation rule (tests inject one). */
   now?: () => Date;
+  /** The usage step's settings (config `usage`); undefined: publish judges changes without traffic. */
+  usage?: { windowDays: number; strict: boolean };
   /**
    * Control-plane events (gateway/webhooks): a release applied or refused, an extension
    * paused or resumed. Called after the fact; must neither throw nor make the caller wait.
@@ -157,6 +161,7 @@ export class RegistryService {
   readonly #now: () => Date;
   readonly #onSync: (() => Promise<void>) | undefined;
   readonly #onEvent: RegistryServiceOptions['onEvent'];
+  readonly #usage: { windowDays: number; strict: boolean } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   /** The supergraph this process serves (set by every activation). */
   #servedId: number | undefined;
@@ -176,6 +181,17 @@ export class RegistryService {
     this.#now = options.now ?? (() => new Date());
     this.#onSync = options.onSync;
     this.#onEvent = options.onEvent;
+    this.#usage = options.usage;
+  }
+
+  /** The usage step's window and strictness (graft check --registry judges as publish does). */
+  get usageSettings(): { windowDays: number; strict: boolean } | undefined {
+    return this.#usage;
+  }
+
+  /** Operations seen in traffic (every gateway process's counts), for the admin API and graft check --registry. */
+  queryUsage(query: UsageQuery): Promise<UsageSummary[]> {
+    return this.#store.queryUsage(query);
   }
 
   /** The deprecation period of the versioning rules, in days. */
@@ -464,6 +480,9 @@ export class RegistryService {
       lint: this.#lint,
       now: this.#now(),
       ...(force ? { force: { reason: force.reason, by: actor.subject } } : {}),
+      ...(this.#usage
+        ? { usage: { days: this.#usage.windowDays, minCount: 1, excludeClients: [], strict: this.#usage.strict, lookup: (query: UsageQuery) => this.#store.queryUsage(query) } }
+        : {}),
     });
     const errors = errorsOf(result);
     if (errors.length > 0) throw refusalOf(errors);

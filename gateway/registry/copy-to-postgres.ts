@@ -23,6 +23,9 @@ const TABLES: ReadonlyArray<{ name: string; json: readonly string[]; identity?: 
   { name: 'extension_keys', json: ['scopes'] },
   { name: 'webhooks', json: ['events'], identity: true },
   { name: 'webhook_deliveries', json: [], identity: true },
+  { name: 'usage_operations', json: ['coordinates'] },
+  { name: 'usage_coordinates', json: [] },
+  { name: 'usage_counts', json: [] },
 ];
 
 /**
@@ -42,7 +45,7 @@ function uncopiedTables(file: string): string[] {
 
 /** Every object the migrations create, dropped by --force (immutable rows cannot be deleted one by one). */
 const DROP_ALL = `
-  DROP TABLE IF EXISTS webhook_deliveries, webhooks, extension_keys, upstream_signing_keys, release_members, releases, registered_operations,
+  DROP TABLE IF EXISTS usage_counts, usage_coordinates, usage_operations, webhook_deliveries, webhooks, extension_keys, upstream_signing_keys, release_members, releases, registered_operations,
     directive_modules, audit_events, extension_versions, extensions, supergraphs, schema_migrations CASCADE;
   DROP FUNCTION IF EXISTS graft_refuse_change() CASCADE;
   DROP FUNCTION IF EXISTS graft_extension_key_guard() CASCADE;

@@ -26,6 +26,11 @@ export type {
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
   WebhookRecord,
+  UsageBatch,
+  UsageCount,
+  UsageOperation,
+  UsageQuery,
+  UsageSummary,
 } from './types.js';
 export { openSqliteRegistry, registryFileIn, SqliteRegistryStore, type SqliteRegistryOptions } from './sqlite-store.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';

@@ -290,6 +290,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
     `,
   },
+  {
+    version: 8,
+    name: 'usage',
+    up: `
+      -- Operations seen in traffic (gateway/usage): one row per normalised signature.
+      CREATE TABLE usage_operations (
+        hash        TEXT PRIMARY KEY NOT NULL CHECK (length(hash) = 64),
+        name        TEXT,
+        signature   TEXT NOT NULL,
+        coordinates TEXT NOT NULL CHECK (json_valid(coordinates)),
+        first_seen  TEXT NOT NULL
+      );
+      -- Which operations touch a schema coordinate: what a check asks about a change.
+      CREATE TABLE usage_coordinates (
+        coordinate TEXT NOT NULL,
+        operation  TEXT NOT NULL REFERENCES usage_operations (hash) ON DELETE CASCADE,
+        PRIMARY KEY (coordinate, operation)
+      ) WITHOUT ROWID;
+      -- Counts per minute (minutes = 1), rolled up per hour (minutes = 60) once the hour is
+      -- old; every process adds to the same row, so the store sums their counts.
+      CREATE TABLE usage_counts (
+        bucket         TEXT NOT NULL,
+        minutes        INTEGER NOT NULL CHECK (minutes IN (1, 60)),
+        operation      TEXT NOT NULL REFERENCES usage_operations (hash) ON DELETE CASCADE,
+        client_name    TEXT NOT NULL,
+        client_version TEXT NOT NULL,
+        count          INTEGER NOT NULL CHECK (count > 0),
+        PRIMARY KEY (bucket, minutes, operation, client_name, client_version)
+      );
+      CREATE INDEX usage_counts_by_operation ON usage_counts (operation, bucket);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

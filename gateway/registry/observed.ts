@@ -69,6 +69,10 @@ export function observeRegistryWrites(store: RegistryStore, onWrite: (write: Reg
     claimWebhookDeliveries: (now, limit, leaseMs) => store.claimWebhookDeliveries(now, limit, leaseMs),
     recordWebhookAttempt: (id, outcome) => store.recordWebhookAttempt(id, outcome),
     listWebhookDeliveries: (options) => store.listWebhookDeliveries(options),
+    // Usage is not a registry change: the other processes have nothing to re-read.
+    recordUsage: (batch) => store.recordUsage(batch),
+    queryUsage: (query) => store.queryUsage(query),
+    compactUsage: (options) => store.compactUsage(options),
     ...(store.watchChanges ? { watchChanges: store.watchChanges.bind(store) } : {}),
     ...(store.competeForLeadership ? { competeForLeadership: store.competeForLeadership.bind(store) } : {}),
     close: () => store.close(),

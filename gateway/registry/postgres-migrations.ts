@@ -204,6 +204,30 @@ const UP: Record<number, string> = {
     CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
     CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);
   `,
+  8: `
+    CREATE TABLE usage_operations (
+      hash        TEXT PRIMARY KEY CHECK (length(hash) = 64),
+      name        TEXT,
+      signature   TEXT NOT NULL,
+      coordinates JSONB NOT NULL,
+      first_seen  TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE usage_coordinates (
+      coordinate TEXT NOT NULL,
+      operation  TEXT NOT NULL REFERENCES usage_operations (hash) ON DELETE CASCADE,
+      PRIMARY KEY (coordinate, operation)
+    );
+    CREATE TABLE usage_counts (
+      bucket         TIMESTAMPTZ NOT NULL,
+      minutes        INTEGER NOT NULL CHECK (minutes IN (1, 60)),
+      operation      TEXT NOT NULL REFERENCES usage_operations (hash) ON DELETE CASCADE,
+      client_name    TEXT NOT NULL,
+      client_version TEXT NOT NULL,
+      count          BIGINT NOT NULL CHECK (count > 0),
+      PRIMARY KEY (bucket, minutes, operation, client_name, client_version)
+    );
+    CREATE INDEX usage_counts_by_operation ON usage_counts (operation, bucket);
+  `,
 };
 
 /** The SQLite migrations' numbers and names, with PostgreSQL's SQL. */

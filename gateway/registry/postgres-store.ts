@@ -20,6 +20,7 @@ import {
   checkAuditLimit,
   checkBasedOn,
   checkReleaseShape,
+  checkUsageBatch,
   checkVersionOrder,
   nameTaken,
   newestFirst,
@@ -31,6 +32,8 @@ import {
   sha256,
   signingKeyExists,
   STATUS_ACTION,
+  summarizeUsage,
+  type UsageClientRow,
 } from './rules.js';
 import type {
   AuditEvent,
@@ -58,6 +61,9 @@ import type {
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
   WebhookRecord,
+  UsageBatch,
+  UsageQuery,
+  UsageSummary,
 } from './types.js';
 
 /** The channel of the change nudges. */
@@ -771,6 +777,77 @@ export class PostgresRegistryStore implements RegistryStore {
             [options.extension, options.limit ?? null],
           );
     return rows.map(toAudit);
+  }
+
+  async recordUsage(batch: UsageBatch): Promise<void> {
+    checkUsageBatch(batch);
+    if (batch.operations.length === 0 && batch.counts.length === 0) return;
+    // One statement per table whatever the batch size (arrays, unnest). Under the write
+    // lock like every write: compaction must not interleave with an insert of old minutes.
+    await this.#write(async (tx) => {
+      const { operations, counts } = batch;
+      if (operations.length > 0) {
+        const inserted = await tx.query<{ hash: string }>(
+          `INSERT INTO usage_operations (hash, name, signature, coordinates, first_seen)
+           SELECT h, n, s, c::jsonb, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(h, n, s, c)
+           ON CONFLICT (hash) DO NOTHING RETURNING hash`,
+          [operations.map((o) => o.hash), operations.map((o) => o.name), operations.map((o) => o.signature), operations.map((o) => JSON.stringify(o.coordinates))],
+        );
+        if (inserted.rows.length > 0) {
+          await tx.query(
+            `INSERT INTO usage_coordinates (coordinate, operation)
+             SELECT jsonb_array_elements_text(coordinates), hash FROM usage_operations WHERE hash = ANY($1::text[]) ON CONFLICT DO NOTHING`,
+            [inserted.rows.map((r) => r.hash)],
+          );
+        }
+      }
+      if (counts.length > 0) {
+        await tx.query(
+          `INSERT INTO usage_counts (bucket, minutes, operation, client_name, client_version, count)
+           SELECT b, 1, o, n, v, SUM(c) FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(b, o, n, v, c)
+            GROUP BY b, o, n, v
+           ON CONFLICT (bucket, minutes, operation, client_name, client_version) DO UPDATE SET count = usage_counts.count + excluded.count`,
+          [counts.map((c) => c.minute), counts.map((c) => c.operation), counts.map((c) => c.clientName), counts.map((c) => c.clientVersion), counts.map((c) => c.count)],
+        );
+      }
+    });
+  }
+
+  async queryUsage(query: UsageQuery): Promise<UsageSummary[]> {
+    const rows = await this.#read<{ operation: string; client_name: string; client_version: string; count: string; last_seen: Date }>(
+      `SELECT operation, client_name, client_version, SUM(count) AS count, MAX(bucket) AS last_seen FROM usage_counts
+        WHERE (bucket >= $1::timestamptz OR (minutes = 60 AND bucket > $1::timestamptz - interval '1 hour'))
+          AND ($2::text[] IS NULL OR operation IN (SELECT operation FROM usage_coordinates WHERE coordinate = ANY($2::text[])))
+          AND NOT (client_name = ANY($3::text[]))
+        GROUP BY operation, client_name, client_version`,
+      [new Date(query.since).toISOString(), query.coordinates ?? null, query.excludeClients ?? []],
+    );
+    const hashes = [...new Set(rows.map((r) => r.operation))];
+    const operations = new Map(
+      (await this.#read<{ hash: string; name: string | null; signature: string; coordinates: string[] }>('SELECT hash, name, signature, coordinates FROM usage_operations WHERE hash = ANY($1::text[])', [hashes])).map(
+        (o) => [o.hash, { name: o.name, signature: o.signature, coordinates: o.coordinates }],
+      ),
+    );
+    const summed: UsageClientRow[] = rows.map((r) => ({ ...r, count: Number(r.count), last_seen: r.last_seen.toISOString() }));
+    return summarizeUsage(summed, operations);
+  }
+
+  async compactUsage(options: { rollUpBefore: string; deleteBefore: string }): Promise<{ rolledUp: number; deleted: number }> {
+    return this.#write(async (tx) => {
+      const rollUpBefore = new Date(options.rollUpBefore).toISOString();
+      // Hours of UTC, whatever the session's time zone (some zones are off by half an hour).
+      await tx.query(
+        `INSERT INTO usage_counts (bucket, minutes, operation, client_name, client_version, count)
+         SELECT date_trunc('hour', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 60, operation, client_name, client_version, SUM(count) FROM usage_counts
+          WHERE minutes = 1 AND bucket < $1::timestamptz GROUP BY 1, operation, client_name, client_version
+         ON CONFLICT (bucket, minutes, operation, client_name, client_version) DO UPDATE SET count = usage_counts.count + excluded.count`,
+        [rollUpBefore],
+      );
+      const rolledUp = (await tx.query('DELETE FROM usage_counts WHERE minutes = 1 AND bucket < $1::timestamptz', [rollUpBefore])).rowCount ?? 0;
+      const deleted = (await tx.query('DELETE FROM usage_counts WHERE bucket < $1::timestamptz', [new Date(options.deleteBefore).toISOString()])).rowCount ?? 0;
+      await tx.query('DELETE FROM usage_operations o WHERE NOT EXISTS (SELECT 1 FROM usage_counts c WHERE c.operation = o.hash)');
+      return { rolledUp, deleted };
+    });
   }
 
   async listOperations(): Promise<RegisteredOperationRecord[]> {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, test } from 'node:test';
 import { openSqliteRegistry, type RegistryStore } from './index.js';
 import { releaseContract } from './release-contract.js';
+import { usageContract } from './usage-contract.js';
 
 const dirs: string[] = [];
 const sqliteStores: RegistryStore[] = [];
@@ -19,6 +20,14 @@ afterEach(async () => {
 
 releaseContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'graft-releases-'));
+  dirs.push(dir);
+  const store = openSqliteRegistry({ file: join(dir, 'registry.sqlite') });
+  sqliteStores.push(store);
+  return store;
+});
+
+usageContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'graft-usage-'));
   dirs.push(dir);
   const store = openSqliteRegistry({ file: join(dir, 'registry.sqlite') });
   sqliteStores.push(store);

@@ -14,6 +14,8 @@ import type {
   NewVersion,
   RegistryStore,
   SupergraphRecord,
+  UsageBatch,
+  UsageSummary,
 } from './types.js';
 
 /** The audit verb for each status an extension is moved to. */
@@ -188,4 +190,54 @@ export function signingKeyExists(kid: string, cause?: unknown): GraftError {
     details: { kid },
     ...(cause === undefined ? {} : { cause }),
   });
+}
+
+// ---------------------------------------------------------------- usage
+
+/** One summed row of a usage query: an operation's count for one client. */
+export interface UsageClientRow {
+  operation: string;
+  client_name: string;
+  client_version: string;
+  count: number;
+  last_seen: string;
+}
+
+/** Refuses a batch a store must not write (counts of an operation the batch does not describe are fine: stored earlier). */
+export function checkUsageBatch(batch: UsageBatch): void {
+  for (const count of batch.counts) {
+    if (!Number.isSafeInteger(count.count) || count.count < 1) throw new GraftError(GraftErrorCode.BAD_REQUEST, `A usage count must be a positive integer; got ${count.count}.`);
+    if (Number.isNaN(Date.parse(count.minute))) throw new GraftError(GraftErrorCode.BAD_REQUEST, `A usage minute must be an ISO 8601 time; got "${count.minute}".`);
+  }
+}
+
+/** The start of the minute of an ISO time, as the stores key their buckets. */
+export function minuteOf(iso: string): string {
+  const at = new Date(iso);
+  at.setUTCSeconds(0, 0);
+  return at.toISOString();
+}
+
+/**
+ * Per-client rows into one summary per operation, most used first (then by hash, so the
+ * order is stable), clients most used first.
+ */
+export function summarizeUsage(rows: readonly UsageClientRow[], operations: ReadonlyMap<string, { name: string | null; signature: string; coordinates: string[] }>): UsageSummary[] {
+  const summaries = new Map<string, UsageSummary>();
+  for (const row of rows) {
+    const operation = operations.get(row.operation);
+    if (!operation) continue;
+    let summary = summaries.get(row.operation);
+    if (!summary) {
+      summary = { hash: row.operation, name: operation.name, signature: operation.signature, coordinates: operation.coordinates, count: 0, lastSeen: row.last_seen, clients: [] };
+      summaries.set(row.operation, summary);
+    }
+    const count = Number(row.count);
+    summary.count += count;
+    if (row.last_seen > summary.lastSeen) summary.lastSeen = row.last_seen;
+    summary.clients.push({ name: row.client_name, version: row.client_version, count });
+  }
+  const list = [...summaries.values()];
+  for (const summary of list) summary.clients.sort((a, b) => b.count - a.count || a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+  return list.sort((a, b) => b.count - a.count || a.hash.localeCompare(b.hash));
 }

@@ -12,6 +12,7 @@ import {
   checkAuditLimit,
   checkBasedOn,
   checkReleaseShape,
+  checkUsageBatch,
   checkVersionOrder,
   nameTaken,
   newestFirst,
@@ -23,6 +24,8 @@ import {
   sha256,
   signingKeyExists,
   STATUS_ACTION,
+  summarizeUsage,
+  type UsageClientRow,
 } from './rules.js';
 import type {
   AuditEvent,
@@ -48,6 +51,9 @@ import type {
   WebhookDeliveryRecord,
   WebhookDeliveryStatus,
   WebhookRecord,
+  UsageBatch,
+  UsageQuery,
+  UsageSummary,
 } from './types.js';
 
 export interface SqliteRegistryOptions {
@@ -577,6 +583,55 @@ export class SqliteRegistryStore implements RegistryStore {
     return save.immediate();
   }
 
+  async recordUsage(batch: UsageBatch): Promise<void> {
+    checkUsageBatch(batch);
+    if (batch.operations.length === 0 && batch.counts.length === 0) return;
+    const record = this.db.transaction(() => {
+      const at = now();
+      for (const operation of batch.operations) {
+        const inserted = this.sql.insertUsageOperation.run({ ...operation, coordinates: JSON.stringify(operation.coordinates), first_seen: at });
+        if (inserted.changes === 0) continue;
+        for (const coordinate of operation.coordinates) this.sql.insertUsageCoordinate.run(coordinate, operation.hash);
+      }
+      for (const count of batch.counts) {
+        this.sql.addUsageCount.run({ bucket: count.minute, operation: count.operation, client_name: count.clientName, client_version: count.clientVersion, count: count.count });
+      }
+    });
+    record.immediate();
+  }
+
+  async queryUsage(query: UsageQuery): Promise<UsageSummary[]> {
+    const since = new Date(query.since);
+    const params = {
+      since: since.toISOString(),
+      // An hour bucket counts when any of its hour is in the window.
+      hourSince: new Date(since.getTime() - 3_600_000).toISOString(),
+      coordinates: query.coordinates === undefined ? null : JSON.stringify(query.coordinates),
+      exclude: JSON.stringify(query.excludeClients ?? []),
+    };
+    const rows = this.sql.queryUsage.all(params) as UsageClientRow[];
+    const hashes = [...new Set(rows.map((r) => r.operation))];
+    const operations = new Map(
+      (this.sql.usageOperations.all(JSON.stringify(hashes)) as Array<{ hash: string; name: string | null; signature: string; coordinates: string }>).map((o) => [
+        o.hash,
+        { name: o.name, signature: o.signature, coordinates: JSON.parse(o.coordinates) as string[] },
+      ]),
+    );
+    return summarizeUsage(rows, operations);
+  }
+
+  async compactUsage(options: { rollUpBefore: string; deleteBefore: string }): Promise<{ rolledUp: number; deleted: number }> {
+    const compact = this.db.transaction(() => {
+      const rollUpBefore = new Date(options.rollUpBefore).toISOString();
+      this.sql.rollUpUsage.run(rollUpBefore);
+      const rolledUp = this.sql.deleteRolledUpUsage.run(rollUpBefore).changes;
+      const deleted = this.sql.deleteOldUsage.run(new Date(options.deleteBefore).toISOString()).changes;
+      this.sql.deleteUnusedUsageOperations.run();
+      return { rolledUp, deleted };
+    });
+    return compact.immediate();
+  }
+
   async deleteOperation(name: string, actor: string): Promise<RegisteredOperationRecord | undefined> {
     const remove = this.db.transaction(() => {
       const before = this.sql.getOperation.get(name) as OperationRow | undefined;
@@ -846,6 +901,33 @@ function prepareStatements(db: SqliteDatabase) {
     ),
     listDeliveries: prepare('SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT @limit'),
     listDeliveriesFor: prepare('SELECT * FROM webhook_deliveries WHERE webhook_id = @webhook_id ORDER BY id DESC LIMIT @limit'),
+    insertUsageOperation: prepare(
+      `INSERT INTO usage_operations (hash, name, signature, coordinates, first_seen) VALUES (@hash, @name, @signature, @coordinates, @first_seen)
+       ON CONFLICT (hash) DO NOTHING`,
+    ),
+    insertUsageCoordinate: prepare('INSERT OR IGNORE INTO usage_coordinates (coordinate, operation) VALUES (?, ?)'),
+    addUsageCount: prepare(
+      `INSERT INTO usage_counts (bucket, minutes, operation, client_name, client_version, count) VALUES (@bucket, 1, @operation, @client_name, @client_version, @count)
+       ON CONFLICT (bucket, minutes, operation, client_name, client_version) DO UPDATE SET count = count + excluded.count`,
+    ),
+    queryUsage: prepare(
+      `SELECT operation, client_name, client_version, SUM(count) AS count, MAX(bucket) AS last_seen FROM usage_counts
+        WHERE (bucket >= @since OR (minutes = 60 AND bucket > @hourSince))
+          AND (@coordinates IS NULL OR operation IN (SELECT operation FROM usage_coordinates WHERE coordinate IN (SELECT value FROM json_each(@coordinates))))
+          AND client_name NOT IN (SELECT value FROM json_each(@exclude))
+        GROUP BY operation, client_name, client_version`,
+    ),
+    usageOperations: prepare('SELECT hash, name, signature, coordinates FROM usage_operations WHERE hash IN (SELECT value FROM json_each(?))'),
+    // Buckets are ISO strings: the first 13 characters are the hour ("2026-12-08T01").
+    rollUpUsage: prepare(
+      `INSERT INTO usage_counts (bucket, minutes, operation, client_name, client_version, count)
+       SELECT substr(bucket, 1, 13) || ':00:00.000Z', 60, operation, client_name, client_version, SUM(count) FROM usage_counts
+        WHERE minutes = 1 AND bucket < ? GROUP BY substr(bucket, 1, 13), operation, client_name, client_version
+       ON CONFLICT (bucket, minutes, operation, client_name, client_version) DO UPDATE SET count = count + excluded.count`,
+    ),
+    deleteRolledUpUsage: prepare('DELETE FROM usage_counts WHERE minutes = 1 AND bucket < ?'),
+    deleteOldUsage: prepare('DELETE FROM usage_counts WHERE bucket < ?'),
+    deleteUnusedUsageOperations: prepare('DELETE FROM usage_operations WHERE hash NOT IN (SELECT operation FROM usage_counts)'),
   };
 }
 

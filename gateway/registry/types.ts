@@ -249,6 +249,55 @@ export interface ClaimedWebhookDelivery extends WebhookDeliveryRecord {
   secret: string;
 }
 
+/** One distinct operation seen in traffic: its normalised signature (gateway/usage). */
+export interface UsageOperation {
+  /** sha256 (hex) of `signature`. */
+  hash: string;
+  /** The operation's name; null for an anonymous operation. */
+  name: string | null;
+  /** Apollo's usage-reporting signature: literals stripped, sorted, aliases removed. */
+  signature: string;
+  /** The schema coordinates it touches (gateway/graphql's schemaCoordinatesOf). */
+  coordinates: string[];
+}
+
+/** How often one operation ran for one client in one minute (several processes' counts add up). */
+export interface UsageCount {
+  /** The start of the minute, ISO 8601 (seconds 0). */
+  minute: string;
+  operation: string;
+  clientName: string;
+  clientVersion: string;
+  count: number;
+}
+
+/** A batch of usage, as one process aggregated it since its last flush. */
+export interface UsageBatch {
+  operations: UsageOperation[];
+  counts: UsageCount[];
+}
+
+/** What an operation did in a window of time, summed over every process and bucket. */
+export interface UsageSummary {
+  hash: string;
+  name: string | null;
+  signature: string;
+  coordinates: string[];
+  count: number;
+  /** The start of the newest minute (or hour, once rolled up) it was seen in. */
+  lastSeen: string;
+  clients: Array<{ name: string; version: string; count: number }>;
+}
+
+export interface UsageQuery {
+  /** ISO 8601: buckets starting at or after it. */
+  since: string;
+  /** Only operations touching at least one of these coordinates; undefined: every operation. */
+  coordinates?: string[];
+  /** Client names left out (their counts are not summed). */
+  excludeClients?: string[];
+}
+
 export interface RegistryStore {
   /** Registers a new extension (no version yet). Throws GraftError EXTENSION_NAME_TAKEN. */
   createExtension(input: NewExtension, actor: string): Promise<ExtensionRecord>;
@@ -324,6 +373,22 @@ export interface RegistryStore {
   listSigningKeys(): Promise<StoredSigningKey[]>;
   /** Adds a signing key (rotation) and records an audit event ('upstream-key'). Throws BAD_REQUEST for a kid already stored. */
   addSigningKey(key: NewSigningKey, actor: string): Promise<StoredSigningKey>;
+
+  /**
+   * Adds a batch of usage: the operations (stored once, by hash) and their per-minute
+   * counts, summed with what any process already stored for the same minute, operation and
+   * client. In one transaction; records no audit event and does not move lastChangeId
+   * (usage is not a registry change the other processes must re-read).
+   */
+  recordUsage(batch: UsageBatch): Promise<void>;
+  /** Operations seen since `query.since`, most used first, with their clients (most used first). */
+  queryUsage(query: UsageQuery): Promise<UsageSummary[]>;
+  /**
+   * Bounded storage: rolls the minute counts of hours that ended before `rollUpBefore` into
+   * one count per hour, then deletes counts (both kinds) older than `deleteBefore` and the
+   * operations no count refers to any more. Returns how many rows each removed.
+   */
+  compactUsage(options: { rollUpBefore: string; deleteBefore: string }): Promise<{ rolledUp: number; deleted: number }>;
 
   /**
    * Stores shared by processes on several hosts (PostgreSQL): a nudge after every change

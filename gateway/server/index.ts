@@ -36,6 +36,7 @@ import { HealthMonitor, fetchServiceSdlOver, type ExtensionHealth } from '../hea
 import { DirectiveRuntime, type BreakerOptions, type SandboxLimits } from '../directives/index.js';
 import { GatewayTelemetry, createGraftLogger, startTracingFrom, type RequestTelemetry } from '../telemetry/index.js';
 import { OperationRegistry, safelistPlugin } from '../operations/index.js';
+import { UsageRecorder } from '../usage/index.js';
 import { Readiness, readinessRoute } from '../readiness/index.js';
 import { graphiql } from '../graphiql/index.js';
 import { openConfiguredRegistry, RegistryLink, type RegistryStatus } from './registry-link.js';
@@ -72,6 +73,8 @@ export interface GraftServer {
   readonly isLeader: boolean;
   /** Whether the registry answers (shown by /health and graft_registry_up). */
   readonly registryStatus: RegistryStatus;
+  /** Usage recording (gateway/usage); undefined when GRAFT_USAGE=0. */
+  readonly usage: UsageRecorder | undefined;
   /**
    * Re-reads the registry if another process changed it (RegistryService.syncIfChanged):
    * what the registry poll runs, and what a worker runs when told of a change. Never
@@ -214,6 +217,17 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
   // this index serves the safelist and the admin API.
   // (Loaded from the store by registry.loadActive below, and again on every sync.)
   const operations = new OperationRegistry({ store, apiSchema: () => gateway.current?.apiSchema, parseOptions: queryLimitParseOptions(config.limits) });
+  // Usage: every resolved operation the telemetry sees is counted, and written off the request path.
+  const usage = config.usage.enabled
+    ? new UsageRecorder({
+        store,
+        logger: logger.child({ component: 'usage' }),
+        flushMs: config.usage.flushMs,
+        retentionDays: config.usage.retentionDays,
+        // Compaction runs once for all the processes on the registry: in the leader.
+        compacts: () => link.leader,
+      }).start()
+    : undefined;
   const telemetry: GatewayTelemetry = new GatewayTelemetry({
     logger,
     extensions: { names: () => runtime.names(), isRegistered: (name) => runtime.get(name) !== undefined },
@@ -224,6 +238,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     acceptClientTraceparent: config.telemetry.acceptClientTraceparent,
     metricsToken: config.telemetry.metricsToken,
     registryUp: () => link?.status.state !== 'down',
+    ...(usage ? { onOperation: (operation) => usage.record(operation) } : {}),
   });
   // Each worker serves its own /metrics: the label tells their series apart.
   if (role) telemetry.metrics.registry.setDefaultLabels({ worker: String(role.worker) });
@@ -302,6 +317,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     checkUrl: (url) => checkSubgraphUrl(url, config.networkPolicy),
     versioning: config.versioning,
     lint: config.lint,
+    ...(config.usage.enabled ? { usage: { windowDays: config.usage.windowDays, strict: config.usage.strict } } : {}),
     directives,
     ...(options.clock ? { now: options.clock } : {}),
     // Another process's change may be a registered operation or a rotated upstream key.
@@ -533,6 +549,7 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
     get registryStatus() {
       return link.status;
     },
+    usage,
     syncRegistry,
     async close() {
       if (closed) return;
@@ -541,6 +558,8 @@ export async function startGraftServer(options: StartGraftServerOptions): Promis
       // fastify.close stops accepting and waits for in-flight requests; then the rest.
       await app.close();
       await webhooks.close();
+      // The counts of the last requests, before the store closes.
+      await usage?.close();
       if (apollo) await apollo.stop();
       else await gateway.stop();
       upstreamTokens.stop();

@@ -7,7 +7,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, ty
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { ResultStep, ResultStepFactory } from '../engine/index.js';
 import { GraftErrorCode } from '../errors/index.js';
@@ -36,6 +36,16 @@ export const ANONYMOUS_OPERATION = 'anonymous';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<string>([...Object.values(GraftErrorCode), ...Object.values(ApolloServerErrorCode), 'DOWNSTREAM_SERVICE_ERROR']);
 
+/** An operation Apollo Server resolved (parsed and validated against `schema`), with the client that sent it. */
+export interface ResolvedOperation {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName: string | null | undefined;
+  /** graphql-client-name (or apollographql-client-name), as sent: untrusted. */
+  clientName: string | string[] | undefined;
+  clientVersion: string | string[] | undefined;
+}
+
 /** The record of one /graphql request. */
 export class RequestTelemetry {
   readonly requestId: string;
@@ -52,6 +62,8 @@ export class RequestTelemetry {
   /** Whether the answer carried data (null when errors only). */
   hasData = false;
   edgeFacts: EdgeFacts | undefined;
+  /** The operation as parsed and validated, and its client (for usage). */
+  operation: ResolvedOperation | undefined;
   #done = false;
 
   constructor(requestId: string, span: Span) {
@@ -92,6 +104,8 @@ export interface GatewayTelemetryOptions {
   metricsToken?: string | undefined;
   /** process_* and nodejs_* metrics (default on). */
   defaultMetrics?: boolean;
+  /** Each resolved operation, once its response is done (usage recording; must not throw). */
+  onOperation?: (operation: ResolvedOperation) => void;
 }
 
 export class GatewayTelemetry {
@@ -178,6 +192,14 @@ export class GatewayTelemetry {
           async didResolveOperation(requestContext) {
             const type = requestContext.operation?.operation ?? 'query';
             record.resolved = { name: requestContext.operationName, type };
+            const headers = requestContext.request.http?.headers;
+            record.operation = {
+              schema: requestContext.schema,
+              document: requestContext.document,
+              operationName: requestContext.operationName,
+              clientName: headers?.get('graphql-client-name') ?? headers?.get('apollographql-client-name'),
+              clientVersion: headers?.get('graphql-client-version') ?? headers?.get('apollographql-client-version'),
+            };
             record.span.setAttribute('graphql.operation.type', type);
             if (requestContext.operationName) record.span.setAttribute('graphql.operation.name', requestContext.operationName);
           },
@@ -317,6 +339,7 @@ export class GatewayTelemetry {
       this.metrics.requestDuration.observe({ operation }, durationMs / 1000);
       for (const code of record.errorCodes) this.metrics.errors.inc({ code: this.#codes.of(code) });
       if (cost !== undefined) this.metrics.estimatedCost.observe(cost);
+      if (record.operation) this.#options.onOperation?.(record.operation);
 
       const extensions = [...record.extensions].sort();
       const errorCodes = [...new Set(record.errorCodes)];

@@ -7,6 +7,7 @@ export {
   ATTR_EXTENSION,
   GatewayTelemetry,
   RequestTelemetry,
+  type ResolvedOperation,
   SPAN_OPERATION,
   SPAN_POLICY,
   SPAN_RESULT_STEP,

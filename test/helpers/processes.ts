@@ -58,3 +58,4 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   throw new Error(`gave up waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
+

@@ -3,6 +3,8 @@
 // accepts, publish accepts. Each case runs through graft check's own work (checkProposal,
 // in this process: the command line around it is pinned by check-cli.test.ts) against a
 // running gateway over HTTP, then through the admin API's publish.
+// The gateway is strict about usage (GRAFT_USAGE_STRICT): a breaking change stays breaking
+// without traffic, which the cases below pin (test/integration/usage.test.ts pins the lenient default).
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,7 +58,7 @@ describe('graft check says what publish does', () => {
   let sdl: string;
 
   before(async () => {
-    graft = await startGraftWithExamples();
+    graft = await startGraftWithExamples({ usage: { strict: true } });
     dir = await tempDir();
     owner = await tokenFor(graft.server, 'inventory-ci', ['graft:publish:inventory']);
     manifest = { ...JSON.parse(await readFile(join(REPO_ROOT, 'subgraphs', 'inventory', 'graft.json'), 'utf8')), subgraph: { url: graft.examples.inventory.url, schema: './inventory.graphql' } };
@@ -86,6 +88,7 @@ describe('graft check says what publish does', () => {
       delete: [],
       format: 'json',
       failOn: 'breaking',
+      excludeClient: [],
       ...(asAdmin ? { asAdmin } : {}),
     });
     const codes = [...new Set((outcome.report.publish?.findings ?? []).filter((f) => f.severity === 'error').map((f) => f.code))].sort();

@@ -3,7 +3,6 @@
 // overrides recorded in the audit log and the changelog, registered operations (a publish that
 // breaks one is refused even on a major version) and the safelist at /graphql.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { loadConfig } from '../../gateway/config/index.js';
 import { startGraftServer, type GraftServer } from '../../gateway/server/index.js';
 import { defineExtension, type RunningExtension } from '../../subgraphs/sdk/index.js';
-import { REPO_ROOT, gatewayAuthOf, graphql, http, publish, tempDir, tokenFor } from '../helpers/index.js';
+import { gatewayAuthOf, graphql, http, publish, tempDir, tokenFor, runGraft } from '../helpers/index.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])';
@@ -60,22 +59,15 @@ async function startVersioningGateway(dataDir: string, options: { clock?: () => 
       dataDir,
       logLevel: process.env['GRAFT_LOG_LEVEL'] ?? 'silent',
       versioning: { deprecationDays: 14 },
+      // The semver rule as such: a breaking change stays breaking without traffic (usage.test.ts pins the lenient default).
+      usage: { strict: true },
       operations: { dir: options.operationsDir, safelist: options.safelist ?? false },
     },
   );
   return startGraftServer({ config, ...(options.clock ? { clock: options.clock } : {}) });
 }
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'graft.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runGraft;
 
 describe('versioning rules on publish', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
