@@ -82,7 +82,7 @@ describe('graft migrate', { skip: skip ?? false }, () => {
     const to = await postgres.createDatabase();
     const result = await migrate(['--from', file, '--to', to]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /Copied .* audit_events \d+, .*extension_keys 1, webhooks 1, webhook_deliveries 1\./);
+    assert.match(result.stdout, /Copied .* audit_events \d+, .*extension_keys 1, webhooks 1, webhook_deliveries 1\b/);
 
     const sqlite = openSqliteRegistry({ file });
     const copy = await openPostgresRegistry({ url: to });
