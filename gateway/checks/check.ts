@@ -74,7 +74,7 @@ export async function runSchemaCheck(input: SchemaCheckInput): Promise<SchemaChe
 
   const baseOutcome: BaseGraph | undefined =
     input.base.length === 0 ? undefined : input.baseApiSdl !== undefined ? { ok: true, api: buildSchema(input.baseApiSdl) } : composeBase(input.base);
-  const proposedOutcome = composeSubgraphs(input.proposed);
+  const proposedOutcome = input.proposedComposition ?? composeSubgraphs(input.proposed);
   const baseApi = baseOutcome?.ok ? baseOutcome.api : undefined;
   const proposedApi = proposedOutcome.ok ? buildSchema(proposedOutcome.apiSdl) : undefined;
 

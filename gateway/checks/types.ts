@@ -1,7 +1,7 @@
 // The data of a schema check. These shapes are what `graft check --format json` prints and
 // what the publish pipeline will store with a version, so they are part of the public API:
 // add fields, never rename or repurpose them.
-import type { CompositionProblem, SubgraphInput } from '../composition/index.js';
+import type { CompositionOutcome, CompositionProblem, SubgraphInput } from '../composition/index.js';
 
 /** How a change affects the graph's clients (the frontends and their persisted operations). */
 export type Criticality = 'breaking' | 'dangerous' | 'safe';
@@ -141,6 +141,11 @@ export interface SchemaCheckInput {
    * time on a large graph. It must be the API schema of exactly `base`.
    */
   baseApiSdl?: string;
+  /**
+   * The composition of exactly `proposed` when the caller already has it (the publish
+   * pipeline's composition step): it is then not composed a second time.
+   */
+  proposedComposition?: CompositionOutcome;
 }
 
 export interface SchemaCheckReport {

@@ -372,6 +372,8 @@ const schemaCheckStep: Step = async (state) => {
   const check = await runSchemaCheck({
     base,
     proposed: result.proposed,
+    // Composed once, by the composition step.
+    ...(result.composed ? { proposedComposition: { ...result.composed, ok: true as const } } : {}),
     changedSubgraphs: [...state.names, ...input.retire],
     ...(input.operationFiles ? { operations: input.operationFiles } : {}),
     ...(baseApiSdl === undefined ? {} : { baseApiSdl }),
