@@ -201,7 +201,11 @@ describe('PostgreSQL only', { skip: skip ?? false }, () => {
     assert.equal(b.leader, false);
     await a.close();
     await leaderTwo;
-    assert.deepEqual(events, ['a:true', 'a:false', 'b:true']);
+    // The lock passes only once a's session let it go; a's own notice that it lost the lead
+    // and b's gain are separate callbacks, so either may be reported first.
+    assert.equal(events[0], 'a:true');
+    assert.deepEqual(events.slice(1).sort(), ['a:false', 'b:true']);
+    assert.equal(b.leader, true);
     await b.close();
   });
 
