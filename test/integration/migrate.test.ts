@@ -4,6 +4,8 @@
 // the copy is a working registry, a non-empty target is refused unless --force.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { copyFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openPostgresRegistry, openSqliteRegistry, type RegistryStore } from '../../gateway/registry/index.js';
@@ -116,6 +118,21 @@ describe('graft migrate', { skip: skip ?? false }, () => {
     const replaced = await openPostgresRegistry({ url: to });
     assert.deepEqual((await replaced.listExtensions()).map((e) => e.name), ['crm', 'orders']);
     await replaced.close();
+  });
+
+  test('a registry with a table graft migrate does not know is refused (exit 1, nothing copied) rather than copied in part', async () => {
+    const odd = join(dir.path, 'odd.sqlite');
+    await copyFile(file, odd);
+    const db = new Database(odd);
+    db.exec('CREATE TABLE added_by_a_future_migration (id INTEGER PRIMARY KEY)');
+    db.close();
+    const to = await postgres.createDatabase();
+    const refused = await migrate(['--from', odd, '--to', to]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /does not know how to copy added_by_a_future_migration.*nothing was copied/);
+    const target = await openPostgresRegistry({ url: to });
+    assert.deepEqual(await target.listExtensions(), []);
+    await target.close();
   });
 
   test('bad usage exits 2: a missing file, a URL that is not postgres://, an unreachable database', async () => {
